@@ -1,0 +1,31 @@
+"""Classify: catalogue annotations for every response and findings from the rules."""
+
+from __future__ import annotations
+
+from ..catalogue import Entry, lookup
+from ..correlate import Correlation, Message
+from .context import Context
+from .model import SEVERITIES, Finding
+from .rules import RULES, Rule
+
+_ORDER = {s: i for i, s in enumerate(reversed(SEVERITIES))}
+
+
+def annotate(messages: list[Message], lang: str = "en") -> dict[int, Entry]:
+    """Catalogue entry for every response, keyed by message index."""
+    return {
+        m.index: lookup(m.sip.status, lang)
+        for m in messages
+        if not m.sip.is_request and m.sip.status is not None
+    }
+
+
+def classify(messages: list[Message], correlation: Correlation) -> list[Finding]:
+    """Run every rule; findings sorted by severity (errors first), then first frame."""
+    ctx = Context.build(messages, correlation)
+    findings = [f for rule in RULES for f in rule.check(ctx)]
+    findings.sort(key=lambda f: (_ORDER[f.severity], f.frames[0] if f.frames else 0))
+    return findings
+
+
+__all__ = ["RULES", "SEVERITIES", "Finding", "Rule", "annotate", "classify"]

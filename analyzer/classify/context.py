@@ -1,0 +1,40 @@
+"""What a rule sees: messages, the correlation, and lookups between them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..correlate import Call, Correlation, Message, Transaction
+from ..correlate.transactions import transaction_key
+
+
+@dataclass(frozen=True)
+class Context:
+    """Read-only view over one analysis for the rules."""
+
+    messages: list[Message]
+    correlation: Correlation
+    _txn_by_key: dict[tuple[str, ...], Transaction] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, messages: list[Message], correlation: Correlation) -> Context:
+        return cls(messages, correlation, {t.key: t for t in correlation.transactions})
+
+    def transaction_of(self, msg: Message) -> Transaction | None:
+        """The transaction a message belongs to."""
+        key = transaction_key(msg)
+        return self._txn_by_key.get(key) if key else None
+
+    def request_of(self, response: Message) -> Message | None:
+        """The request a response answers (on the same hop)."""
+        txn = self.transaction_of(response)
+        return self.messages[txn.request] if txn and txn.request is not None else None
+
+    def responses(self) -> list[Message]:
+        """Every response that is not a retransmission."""
+        rt = self.correlation.retransmissions
+        return [m for m in self.messages if not m.sip.is_request and m.index not in rt]
+
+    def call(self, call_id: str) -> Call | None:
+        """The call record for a Call-ID."""
+        return next((c for c in self.correlation.calls if c.call_id == call_id), None)

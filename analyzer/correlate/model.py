@@ -1,0 +1,110 @@
+"""Records of the correlate stage: observed messages, transactions, calls."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..sip import SipMessage
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A parsed SIP message with where and when it was seen."""
+
+    index: int
+    """Position in the analysis (0-based, capture order)."""
+    frame: int
+    """Frame number (1-based, as Wireshark)."""
+    time: float
+    """Capture time, seconds since the epoch."""
+    src: str
+    """Sender as `ip:port` (`[v6]:port` for IPv6)."""
+    dst: str
+    """Receiver as `ip:port`."""
+    transport: str
+    """`udp` or `tcp`."""
+    sip: SipMessage
+    """The parsed message."""
+    capture: int = 0
+    """Index of the capture file it came from."""
+
+    @property
+    def label(self) -> str:
+        """Start-line summary: `INVITE` or `486 Busy Here`."""
+        if self.sip.is_request:
+            return self.sip.method or "?"
+        return f"{self.sip.status} {self.sip.reason}".rstrip()
+
+
+@dataclass(frozen=True, slots=True)
+class Transaction:
+    """One SIP transaction on one hop (RFC 3261 §17)."""
+
+    key: tuple[str, ...]
+    """Matching key: branch, sent-by and method (or the RFC 2543 fallback)."""
+    method: str
+    """Method of the transaction (ACK of a non-2xx belongs to its INVITE)."""
+    call_id: str
+    """Call-ID of its messages."""
+    request: int | None
+    """Index of the first copy of the request (None if only responses were seen)."""
+    requests: tuple[int, ...]
+    """Every request message, retransmissions included (and the ACK of a non-2xx)."""
+    responses: tuple[int, ...]
+    """Every response message, retransmissions included."""
+    final: int | None
+    """Index of the first final (>= 200) response."""
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """All messages sharing one Call-ID: a call, a registration, an OPTIONS ping..."""
+
+    call_id: str
+    """The Call-ID."""
+    method: str
+    """Method of the request that opened it (INVITE, REGISTER, OPTIONS...)."""
+    outcome: str
+    """One of `OUTCOMES`."""
+    final_status: int | None
+    """Status of the final response that decided the outcome."""
+    final_reason: str | None
+    """Its reason phrase as on the wire."""
+    final_message: int | None
+    """Index of that response."""
+    from_: str | None
+    """From of the opening request."""
+    to: str | None
+    """To of the opening request."""
+    start: float
+    """Time of its first message."""
+    end: float
+    """Time of its last message."""
+    messages: tuple[int, ...]
+    """Indexes of its messages, in capture order."""
+    frames: tuple[int, ...]
+    """Distinct frame numbers of its messages, ascending."""
+    attempts: int
+    """Opening transactions from the caller (1 + retries after challenges or redirects)."""
+    challenges: int
+    """401/407 challenges the caller received."""
+    cancelled: bool
+    """Whether the caller sent CANCEL."""
+    capture: int = 0
+    """Index of the capture file it came from."""
+
+
+OUTCOMES: tuple[str, ...] = (
+    "answered",
+    "busy",
+    "no_answer",
+    "cancelled",
+    "rejected",
+    "not_found",
+    "redirected",
+    "auth_failed",
+    "failed",
+    "no_response",
+    "incomplete",
+)
+"""The outcome vocabulary, in report order."""

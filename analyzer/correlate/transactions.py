@@ -1,0 +1,101 @@
+"""Transaction matching and retransmission detection (RFC 3261 §17.1.3, §17.2.3).
+
+A message belongs to the transaction named by its top Via branch (with the
+RFC 3261 magic cookie), the sent-by of that Via and its CSeq method; the ACK
+to a non-2xx response and a CANCEL share the INVITE's branch. Messages from
+RFC 2543 agents (no magic cookie) fall back to Call-ID, From tag, CSeq and
+the top Via.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .model import Message, Transaction
+
+MAGIC_COOKIE = "z9hG4bK"  # RFC 3261 §8.1.1.7
+
+
+def transaction_key(msg: Message) -> tuple[str, ...] | None:
+    """The transaction key of a message, or None when it lacks Via or CSeq."""
+    sip = msg.sip
+    vias = sip.vias
+    cseq = sip.cseq
+    if not vias or cseq is None:
+        return None
+    top = vias[0]
+    method = cseq.method
+    if method == "ACK":
+        method = "INVITE"  # §17.2.3: an ACK matches the INVITE it acknowledges
+    branch = top.branch or ""
+    if branch.startswith(MAGIC_COOKIE):
+        return (branch, top.sent_by.lower(), method)
+    # §17.2.3 fallback for RFC 2543 peers.
+    return (
+        "2543",
+        sip.call_id or "",
+        sip.from_tag or "",
+        str(cseq.number),
+        top.sent_by.lower(),
+        branch,
+        method,
+    )
+
+
+@dataclass(slots=True)
+class _Open:
+    key: tuple[str, ...]
+    method: str
+    call_id: str
+    request: int | None = None
+    requests: list[int] = field(default_factory=list)
+    responses: list[int] = field(default_factory=list)
+    final: int | None = None
+    seen_requests: set[tuple[str, str, str, str]] = field(default_factory=set)
+    seen_responses: set[tuple[str, str, int, str]] = field(default_factory=set)
+
+
+def match_transactions(messages: list[Message]) -> tuple[list[Transaction], set[int]]:
+    """Group messages into transactions; return them and the retransmitted message indexes.
+
+    A retransmission is a repeat, on the same hop (same source and
+    destination), of a request or of a response with the same status and To
+    tag already seen in the transaction.
+    """
+    open_: dict[tuple[str, ...], _Open] = {}
+    retrans: set[int] = set()
+    for msg in messages:
+        key = transaction_key(msg)
+        if key is None:
+            continue
+        sip = msg.sip
+        cseq = sip.cseq
+        assert cseq is not None
+        txn = open_.get(key)
+        if txn is None:
+            txn = open_[key] = _Open(key, key[-1], sip.call_id or "")
+        if sip.is_request:
+            # The request method distinguishes INVITE from its ACK in one transaction.
+            rkey = (msg.src, msg.dst, sip.method or "", str(cseq.number))
+            if rkey in txn.seen_requests:
+                retrans.add(msg.index)
+            txn.seen_requests.add(rkey)
+            txn.requests.append(msg.index)
+            if txn.request is None and sip.method != "ACK":
+                txn.request = msg.index
+        else:
+            status = sip.status or 0
+            skey = (msg.src, msg.dst, status, sip.to_tag or "")
+            if skey in txn.seen_responses:
+                retrans.add(msg.index)
+            txn.seen_responses.add(skey)
+            txn.responses.append(msg.index)
+            if status >= 200 and txn.final is None:
+                txn.final = msg.index
+    txns = [
+        Transaction(
+            t.key, t.method, t.call_id, t.request, tuple(t.requests), tuple(t.responses), t.final
+        )
+        for t in open_.values()
+    ]
+    return txns, retrans

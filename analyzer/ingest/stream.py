@@ -1,0 +1,183 @@
+"""The ingest stage's front door: capture file(s) to SIP payloads plus accounting.
+
+`read_sip(path, accounting)` yields one `SipPacket` per SIP message found
+(UDP datagrams, reassembled TCP streams, IP fragments), found by its start
+line on any port. Every frame read lands in exactly one accounting bucket.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from ..sip.parser import looks_like_sip
+from .capture import CaptureInfo, iter_frames
+from .decode import Decoded, Decoder, NonSip, Pending, Segment, Skip
+from .tcp import TcpReassembler
+
+
+@dataclass(frozen=True, slots=True)
+class SipPacket:
+    """One SIP message's bytes as found in a capture."""
+
+    frame: int
+    """Frame number (1-based) where the message was complete."""
+    time: float
+    """Capture time of that frame, seconds since the epoch."""
+    transport: str
+    """`udp` or `tcp`."""
+    src: str
+    """Source IP address."""
+    sport: int
+    """Source port."""
+    dst: str
+    """Destination IP address."""
+    dport: int
+    """Destination port."""
+    data: bytes
+    """The message bytes."""
+
+
+@dataclass(slots=True)
+class Accounting:
+    """Where every packet of one capture went. `packets == sip + non_sip + sum(skipped)`."""
+
+    path: str
+    """Capture path as given."""
+    format: str = "unknown"
+    """Capture format, e.g. `pcap`, `pcapng+gzip`."""
+    packets: int = 0
+    """Frames read."""
+    sip: int = 0
+    """Frames that carried SIP (whole messages or stream segments of them)."""
+    non_sip: int = 0
+    """Frames decoded fine that carried no SIP."""
+    skipped: Counter[str] = field(default_factory=Counter)
+    """Frames not decoded, by reason."""
+    non_sip_kinds: Counter[str] = field(default_factory=Counter)
+    """What the non-SIP frames were."""
+    sip_messages: int = 0
+    """SIP messages parsed."""
+    sip_errors: Counter[str] = field(default_factory=Counter)
+    """Messages that could not be parsed (or were cut by the capture), by reason."""
+    tcp_gaps: int = 0
+    """Holes in TCP streams that never filled."""
+    truncated: bool = False
+    """The file ended in the middle of a record."""
+    warnings: list[str] = field(default_factory=list)
+    """Human-readable warnings about the file."""
+    first_time: float | None = None
+    """Time of the first frame."""
+    last_time: float | None = None
+    """Time of the last frame."""
+
+    @property
+    def balanced(self) -> bool:
+        """Whether every packet is in exactly one bucket."""
+        return self.packets == self.sip + self.non_sip + sum(self.skipped.values())
+
+    def reclassify_sip(self, reason: str) -> None:
+        """Move one frame from `sip` to skipped (e.g. its datagram did not parse)."""
+        self.sip -= 1
+        self.skipped[reason] += 1
+
+
+def read_sip(path: str, acc: Accounting) -> Iterator[SipPacket]:
+    """Yield the SIP payloads of one capture, filling `acc` as frames are read.
+
+    Raises `analyzer.ingest.CaptureError` when the file is not a capture.
+    """
+    info, frames = iter_frames(path)
+    acc.format = info.format
+    decoder = Decoder()
+    tcp = TcpReassembler()
+    for frame in frames:
+        acc.packets += 1
+        if acc.first_time is None:
+            acc.first_time = frame.time
+        acc.last_time = frame.time
+        if not frame.data:
+            acc.skipped["empty_record"] += 1
+            continue
+        result = decoder.decode(frame.number, frame.time, frame.linktype, frame.data)
+        for held, final in decoder.completed_fragment_frames:
+            for _ in held:
+                _count(acc, final)
+        decoder.completed_fragment_frames.clear()
+        if decoder.expired_fragment_frames:
+            acc.skipped["unreassembled_fragment"] += len(decoder.expired_fragment_frames)
+            decoder.expired_fragment_frames.clear()
+        if isinstance(result, Pending):
+            continue  # counted when its datagram completes or expires
+        if not isinstance(result, Segment):
+            _count(acc, result)
+            continue
+        if result.transport == "udp":
+            if looks_like_sip(result.payload):
+                acc.sip += 1
+                yield SipPacket(
+                    frame.number,
+                    frame.time,
+                    "udp",
+                    result.src,
+                    result.sport,
+                    result.dst,
+                    result.dport,
+                    result.payload,
+                )
+            else:
+                acc.non_sip += 1
+                acc.non_sip_kinds["udp_keepalive" if not result.payload.strip(b"\r\n\x00") else "udp"] += 1
+            continue
+        tr = tcp.feed(result)
+        if tr.duplicate:
+            acc.skipped["tcp_retransmission"] += 1
+        elif tr.sip:
+            acc.sip += 1
+        else:
+            acc.non_sip += 1
+            acc.non_sip_kinds["tcp"] += 1
+        for msg in tr.messages:
+            yield SipPacket(
+                frame.number,
+                frame.time,
+                "tcp",
+                result.src,
+                result.sport,
+                result.dst,
+                result.dport,
+                msg,
+            )
+    _finish(info, acc, decoder, tcp)
+
+
+def _count(acc: Accounting, result: Decoded) -> None:
+    if isinstance(result, Skip):
+        acc.skipped[result.reason] += 1
+    elif isinstance(result, NonSip):
+        acc.non_sip += 1
+        acc.non_sip_kinds[result.reason] += 1
+    elif isinstance(result, Segment):
+        # A reassembled datagram's earlier fragments share its fate.
+        if result.transport == "udp" and looks_like_sip(result.payload):
+            acc.sip += 1
+        else:
+            acc.non_sip += 1
+            acc.non_sip_kinds[result.transport] += 1
+
+
+def _finish(info: CaptureInfo, acc: Accounting, decoder: Decoder, tcp: TcpReassembler) -> None:
+    acc.truncated = info.truncated
+    acc.warnings.extend(info.warnings or [])
+    leftover = decoder.pending_frames() + decoder.expired_fragment_frames
+    if leftover:
+        acc.skipped["unreassembled_fragment"] += len(leftover)
+    for (src, sport, dst, dport), rest in tcp.finish():
+        if looks_like_sip(rest):
+            acc.sip_errors["tcp_incomplete_message"] += 1
+            acc.warnings.append(
+                f"TCP {src}:{sport} -> {dst}:{dport}: capture ended inside a SIP message "
+                f"({len(rest)} bytes)"
+            )
+    acc.tcp_gaps = tcp.gaps

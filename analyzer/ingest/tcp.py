@@ -1,0 +1,144 @@
+"""TCP stream reassembly feeding the SIP framer.
+
+One `_Flow` per direction. In-order data goes to the framer; out-of-order
+segments wait (bounded); retransmitted and overlapping bytes are trimmed so
+every byte reaches the framer once. A hole that never fills is recorded as a
+gap and the framer resynchronises after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from ..sip.framing import NEED_DATA, Framer
+from .decode import Segment
+
+TCP_SYN = 0x02
+TCP_FIN = 0x01
+TCP_RST = 0x04
+# Out-of-order bytes held per direction before declaring a gap.
+MAX_OOO_BYTES = 2 * 1024 * 1024
+
+FlowKey = tuple[str, int, str, int]
+
+
+@dataclass(slots=True)
+class _Flow:
+    next_seq: int | None = None
+    ooo: dict[int, bytes] = field(default_factory=dict)
+    ooo_bytes: int = 0
+    framer: Framer = field(default_factory=Framer)
+    is_sip: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TcpResult:
+    """What one segment did to its stream."""
+
+    messages: tuple[bytes, ...]
+    """Whole SIP messages completed by this segment."""
+    sip: bool
+    """Whether the segment carried bytes of a SIP stream."""
+    duplicate: bool
+    """True when every payload byte had been seen already (a retransmission)."""
+
+
+class TcpReassembler:
+    """Reassembles every TCP direction in a capture."""
+
+    def __init__(self) -> None:
+        self._flows: dict[FlowKey, _Flow] = {}
+        self.gaps = 0
+        """Holes in a stream that never filled (bytes lost to the capture)."""
+
+    def feed(self, seg: Segment) -> TcpResult:
+        """Add a segment; returns the messages it completed."""
+        key = (seg.src, seg.sport, seg.dst, seg.dport)
+        flow = self._flows.get(key)
+        if flow is None or (seg.flags & TCP_SYN and flow.next_seq != (seg.seq + 1) & 0xFFFFFFFF):
+            flow = self._flows[key] = _Flow()
+        if seg.flags & TCP_SYN:
+            flow.next_seq = (seg.seq + 1) & 0xFFFFFFFF
+        data = seg.payload
+        if not data:
+            return TcpResult((), flow.is_sip, False)
+        if flow.next_seq is None:
+            flow.next_seq = seg.seq  # capture started mid-stream
+        rel = _rel(seg.seq, flow.next_seq)
+        if rel < 0:
+            if rel + len(data) <= 0:
+                return TcpResult((), flow.is_sip, True)
+            data = data[-rel:]  # keep only the bytes not seen yet
+            rel = 0
+        if rel > 0:
+            self._hold(flow, seg.seq, data)
+            return TcpResult((), flow.is_sip or flow.framer.in_message, False)
+        self._deliver(flow, data)
+        self._drain_ooo(flow)
+        msgs = tuple(self._messages(flow))
+        return TcpResult(msgs, flow.is_sip or bool(msgs) or flow.framer.in_message, False)
+
+    def finish(self) -> Iterator[tuple[FlowKey, bytes]]:
+        """At end of capture: deliver what waits past holes; yield leftover bytes per flow."""
+        for key, flow in self._flows.items():
+            while flow.ooo:
+                self._skip_gap(flow)
+                self._drain_ooo(flow)
+            # Messages completed only by skipping a hole are lost with it: the
+            # framer resynchronised, so anything left is an incomplete message.
+            for _ in self._messages(flow):
+                pass
+            rest = flow.framer.flush()
+            if rest.strip(b"\r\n"):
+                yield key, rest
+
+    def _hold(self, flow: _Flow, seq: int, data: bytes) -> None:
+        if seq not in flow.ooo:
+            flow.ooo[seq] = data
+            flow.ooo_bytes += len(data)
+        if flow.ooo_bytes > MAX_OOO_BYTES:
+            self._skip_gap(flow)
+            self._drain_ooo(flow)
+
+    def _skip_gap(self, flow: _Flow) -> None:
+        assert flow.next_seq is not None
+        nxt = flow.next_seq
+        flow.next_seq = min(flow.ooo, key=lambda s: _rel(s, nxt))
+        self.gaps += 1
+        flow.framer.flush()  # the message in progress lost bytes: drop it
+
+    def _deliver(self, flow: _Flow, data: bytes) -> None:
+        assert flow.next_seq is not None
+        flow.framer.feed(data)
+        flow.next_seq = (flow.next_seq + len(data)) & 0xFFFFFFFF
+
+    def _drain_ooo(self, flow: _Flow) -> None:
+        progressed = True
+        while progressed and flow.ooo:
+            progressed = False
+            for seq in list(flow.ooo):
+                assert flow.next_seq is not None
+                rel = _rel(seq, flow.next_seq)
+                if rel <= 0:
+                    data = flow.ooo.pop(seq)
+                    flow.ooo_bytes -= len(data)
+                    if rel + len(data) > 0:
+                        self._deliver(flow, data[-rel:] if rel else data)
+                    progressed = True
+
+    @staticmethod
+    def _messages(flow: _Flow) -> Iterator[bytes]:
+        while True:
+            msg = flow.framer.next_message()
+            if msg is NEED_DATA:
+                return
+            assert isinstance(msg, bytes)
+            flow.is_sip = True
+            yield msg
+
+
+def _rel(seq: int, base: int) -> int:
+    """Signed distance from `base` to `seq` in 32-bit sequence space."""
+    d = (seq - base) & 0xFFFFFFFF
+    return d - 0x100000000 if d & 0x80000000 else d

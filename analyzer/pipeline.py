@@ -1,0 +1,81 @@
+"""Wires ingest, parse, correlate and classify; owns the accounting.
+
+Only here are `ParseError`s caught: each becomes a counted skip with its
+reason, so the report accounts for every packet read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .analysis import Analysis
+from .classify import annotate, classify
+from .correlate import Message, correlate
+from .ingest import Accounting, SipPacket, read_sip
+from .sip import ParseError, parse
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """How to analyse."""
+
+    lang: str = "en"
+    """Catalogue language."""
+    progress: Callable[[int], None] | None = None
+    """Called with the number of frames read so far (every few thousand)."""
+
+
+def _endpoint(ip: str, port: int) -> str:
+    return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
+
+
+def analyze(sources: Sequence[str | Path] | str | Path, options: Options | None = None) -> Analysis:
+    """Analyse one or more captures (`-` reads stdin).
+
+    Raises `analyzer.ingest.CaptureError` when a file is not a readable capture.
+    """
+    opts = options or Options()
+    paths = [sources] if isinstance(sources, str | Path) else list(sources)
+    accounts: list[Accounting] = []
+    messages: list[Message] = []
+    for cap_index, path in enumerate(paths):
+        acc = Accounting(str(path))
+        accounts.append(acc)
+        for pkt in read_sip(str(path), acc):
+            msg = _parse(pkt, acc, len(messages), cap_index)
+            if msg is not None:
+                messages.append(msg)
+            if opts.progress and acc.packets % 4096 == 0:
+                opts.progress(acc.packets)
+    # Captures are read in the order given; messages keep that order per file.
+    ends = [a.last_time for a in accounts if a.last_time is not None]
+    correlation = correlate(messages, max(ends) if ends else 0.0)
+    annotations = annotate(messages, opts.lang)
+    findings = classify(messages, correlation)
+    return Analysis(
+        tuple(accounts), tuple(messages), correlation, annotations, tuple(findings), opts.lang
+    )
+
+
+def _parse(pkt: SipPacket, acc: Accounting, index: int, capture: int) -> Message | None:
+    try:
+        sip = parse(pkt.data)
+    except ParseError as exc:
+        acc.sip_errors[exc.reason] += 1
+        if pkt.transport == "udp":
+            acc.reclassify_sip(f"malformed_sip:{exc.reason}")
+        acc.warnings.append(f"frame {pkt.frame}: unparseable SIP ({exc.reason}): {exc}")
+        return None
+    acc.sip_messages += 1
+    return Message(
+        index,
+        pkt.frame,
+        pkt.time,
+        _endpoint(pkt.src, pkt.sport),
+        _endpoint(pkt.dst, pkt.dport),
+        pkt.transport,
+        sip,
+        capture,
+    )
