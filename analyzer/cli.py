@@ -48,8 +48,12 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     a = sub.add_parser("analyze", help="analyse capture files (pcap, pcapng, gzip; - = stdin)")
-    a.add_argument("captures", nargs="*", metavar="CAPTURE",
-                   help="capture files; none = the bundled demo capture")
+    a.add_argument(
+        "captures",
+        nargs="*",
+        metavar="CAPTURE",
+        help="capture files; none = the bundled demo capture",
+    )
     a.add_argument("--format", choices=[f.value for f in Format], default=Format.TERMINAL.value)
     a.add_argument("-o", "--output", default="-", metavar="FILE", help="output file (- = stdout)")
     a.add_argument("--lang", choices=LANGUAGES, default=_default_lang())
@@ -81,7 +85,9 @@ def _analyze(args: argparse.Namespace) -> int:
     except CaptureError as exc:
         print(f"sip-analyzer: {exc}", file=sys.stderr)
         return EXIT_UNREADABLE
-    width = args.width or (shutil.get_terminal_size((120, 40)).columns if args.output == "-" else 120)
+    width = args.width or (
+        shutil.get_terminal_size((120, 40)).columns if args.output == "-" else 120
+    )
     text = render(
         analysis, Format(args.format), RenderOptions(color=_use_color(args.output), width=width)
     )

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from ..catalogue import lookup
+from ..correlate import Message
 from ..sip import header_params
 from .context import Context
 from .model import Finding
@@ -38,22 +39,35 @@ def _call_outcome(ctx: Context) -> Iterator[Finding]:
         frames = [ctx.messages[i].frame for i in call.messages[:1]]
         if call.final_message is None or call.final_status is None:
             severity = "error" if call.outcome == "no_response" else "info"
+            timed_out = call.outcome == "no_response"
+            why = "Timer B/F expired" if timed_out else "the capture ended first"
             detail = (
                 f"{call.method} from {call.from_ or '?'} to {call.to or '?'} got no final "
-                f"response ({'Timer B/F expired' if call.outcome == 'no_response' else 'the capture ended first'})."
+                f"response ({why})."
             )
             fix = (
                 "Check that the next hop is reachable and listening on that transport and port."
                 if call.outcome == "no_response"
                 else "Capture for longer to see how the call ended."
             )
-            yield Finding(f"call.{slug}", severity, f"{call.method} {call.outcome}", detail, fix,
-                          tuple(frames), None, call.call_id, "RFC 3261 §17.1.1.2")
+            yield Finding(
+                f"call.{slug}",
+                severity,
+                f"{call.method} {call.outcome}",
+                detail,
+                fix,
+                tuple(frames),
+                None,
+                call.call_id,
+                "RFC 3261 §17.1.1.2",
+            )
             continue
         final = ctx.messages[call.final_message]
         entry = lookup(call.final_status)
         frames.append(final.frame)
-        severity = entry.severity if call.outcome not in ("cancelled", "busy", "no_answer") else "info"
+        severity = (
+            entry.severity if call.outcome not in ("cancelled", "busy", "no_answer") else "info"
+        )
         detail = (
             f"{call.method} from {call.from_ or '?'} to {call.to or '?'} ended with "
             f"{final.label} from {final.src} (frame {final.frame})"
@@ -150,19 +164,19 @@ def _extensions(ctx: Context) -> Iterator[Finding]:
         frames = (req.frame, resp.frame) if req else (resp.frame,)
         if status == 420:
             tags = resp.sip.option_tags("unsupported")
-            source = "Proxy-Require" if req and req.sip.has("proxy-require") and any(
-                t in req.sip.option_tags("proxy-require") for t in tags
-            ) else "Require/Supported"
+            names = ", ".join(tags) or "an option tag"
+            detail, fix = _bad_extension_evidence(req, tags, names, resp.src)
             yield Finding(
                 "extension.bad-extension",
                 "error",
-                f"420: {resp.src} does not support {', '.join(tags) or 'an option tag'}",
-                f"{resp.src} rejected the request (frame {frames[0]}) because it does not support "
-                f"the option tag(s) in `Unsupported: {', '.join(tags)}` that the request listed "
-                f"in its {source}.",
-                f"Remove {', '.join(tags) or 'the tag'} from the request's `{source.split('/')[0]}` "
-                f"header, or enable that extension on {resp.src}.",
-                frames, 420, resp.sip.call_id, "RFC 3261 §8.2.2.3, §21.4.15",
+                f"420: {resp.src} does not support {names}",
+                f"{resp.src} rejected the request (frame {frames[0]}) with "
+                f"`Unsupported: {names}`. {detail}",
+                fix,
+                frames,
+                420,
+                resp.sip.call_id,
+                "RFC 3261 §8.2.2.3, §21.4.15",
             )
         else:
             tags = resp.sip.option_tags("require")
@@ -175,8 +189,43 @@ def _extensions(ctx: Context) -> Iterator[Finding]:
                 f"`Supported` was: {', '.join(req.sip.option_tags('supported')) if req else '?'}.",
                 f"Enable {', '.join(tags)} on the client and list it in `Supported`, or relax "
                 f"the server's policy (e.g. kamailio `outbound_mode`).",
-                frames, 421, resp.sip.call_id, "RFC 3261 §21.4.16",
+                frames,
+                421,
+                resp.sip.call_id,
+                "RFC 3261 §21.4.16",
             )
+
+
+def _bad_extension_evidence(
+    req: Message | None, tags: list[str], names: str, server: str
+) -> tuple[str, str]:
+    """Say which header demanded the unsupported tags, and what to change."""
+    if req is None:
+        return "The request itself is not in the capture.", f"Stop requiring {names}."
+    sip = req.sip
+    if any(t in sip.option_tags("proxy-require") for t in tags):
+        return (
+            f"The request listed it in `Proxy-Require: {sip.get('proxy-require')}` and a proxy "
+            "on the path does not support it.",
+            f"Remove {names} from the UA's `Proxy-Require`, or enable the extension on {server}.",
+        )
+    if any(t in sip.option_tags("require") for t in tags):
+        return (
+            f"The request listed it in `Require: {', '.join(sip.option_tags('require'))}`.",
+            f"Remove {names} from the UA's `Require`, or enable the extension on {server}.",
+        )
+    if "path" in tags and sip.has("path"):
+        # RFC 3327 §5.3: a registrar rejects a Path the UA did not declare support for.
+        return (
+            "A proxy added a `Path` header but the UA's `Supported` "
+            f"({', '.join(sip.option_tags('supported')) or 'absent'}) lacks `path`.",
+            "Have the UA send `Supported: path`, or stop the edge proxy adding `Path` "
+            "for UAs that do not support it.",
+        )
+    return (
+        "The request used the extension without declaring it.",
+        f"Declare {names} in `Supported` or stop using it.",
+    )
 
 
 def _service_unavailable(ctx: Context) -> Iterator[Finding]:
@@ -193,19 +242,25 @@ def _service_unavailable(ctx: Context) -> Iterator[Finding]:
                 + (f" and asks clients not to retry for {ra} s." if ra is not None else "."),
                 "Find why that server is overloaded or in maintenance; clients and proxies "
                 "should honour Retry-After and try another server meanwhile.",
-                (resp.frame,), 503, sip.call_id, "RFC 3261 §21.5.4",
+                (resp.frame,),
+                503,
+                sip.call_id,
+                "RFC 3261 §21.5.4",
             )
         elif sip.status == 500 and (sip.reason or "").strip().lower() == "service unavailable":
             yield Finding(
                 "proxy.503-rewritten-as-500",
                 "warning",
-                f"500 \"Service Unavailable\" from {resp.src}: a proxy rewrote a 503",
+                f'500 "Service Unavailable" from {resp.src}: a proxy rewrote a 503',
                 f"{resp.src} sent 500 with the reason phrase of a 503 (frame {resp.frame}): a "
                 "proxy received 503 downstream and, as RFC 3261 §16.7 requires, did not forward "
                 "it as 503. The real cause is the downstream server that answered 503.",
                 "Look at the proxy's downstream leg for the 503 and fix that server; the 500 "
                 "itself is the proxy behaving correctly.",
-                (resp.frame,), 500, sip.call_id, "RFC 3261 §16.7",
+                (resp.frame,),
+                500,
+                sip.call_id,
+                "RFC 3261 §16.7",
             )
 
 

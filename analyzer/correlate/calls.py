@@ -84,9 +84,7 @@ def _build(
         m.sip.method == "CANCEL" and (caller is None or m.src == caller) for m in requests
     )
     challenges = sum(
-        1
-        for t in attempts
-        if t.final is not None and all_msgs[t.final].sip.status in CHALLENGES
+        1 for t in attempts if t.final is not None and all_msgs[t.final].sip.status in CHALLENGES
     )
     outcome, final = _outcome(attempts, all_msgs, cancelled, capture_end)
     first = opening or msgs[0]

@@ -8,4 +8,12 @@ start-line test.
 from .capture import CaptureError, CaptureInfo, Frame, iter_frames
 from .stream import Accounting, SipPacket, read_sip
 
-__all__ = ["Accounting", "CaptureError", "CaptureInfo", "Frame", "SipPacket", "iter_frames", "read_sip"]
+__all__ = [
+    "Accounting",
+    "CaptureError",
+    "CaptureInfo",
+    "Frame",
+    "SipPacket",
+    "iter_frames",
+    "read_sip",
+]

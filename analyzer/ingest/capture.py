@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 PCAP_MAGICS: dict[bytes, tuple[str, int]] = {
     # magic as stored -> (struct byte order, timestamp fraction divisor)
@@ -75,18 +75,18 @@ def open_capture(path: str | Path) -> tuple[BinaryIO, CaptureInfo]:
     """Open a capture (or `-` for stdin), transparently un-gzipping it."""
     name = str(path)
     try:
-        raw: BinaryIO = (
-            sys.stdin.buffer if name == "-" else open(name, "rb", buffering=READ_BUFFER)  # noqa: SIM115
+        # stdin.buffer and open(..., "rb") are both buffered readers with peek().
+        raw = cast(
+            io.BufferedReader,
+            sys.stdin.buffer if name == "-" else open(name, "rb", buffering=READ_BUFFER),  # noqa: SIM115
         )
     except OSError as exc:
         raise CaptureError(name, f"cannot open: {exc.strerror or exc}") from exc
-    stream: BinaryIO = io.BufferedReader(raw, READ_BUFFER) if name == "-" else raw  # type: ignore[arg-type]
     info = CaptureInfo(name)
-    head = stream.peek(4)[:4] if hasattr(stream, "peek") else b""
-    if head[:2] == GZIP_MAGIC:
-        stream = io.BufferedReader(gzip.GzipFile(fileobj=stream), READ_BUFFER)  # type: ignore[arg-type]
+    if raw.peek(2)[:2] == GZIP_MAGIC:
         info.format = "+gzip"
-    return stream, info
+        return cast(BinaryIO, gzip.GzipFile(fileobj=raw)), info
+    return cast(BinaryIO, raw), info
 
 
 def iter_frames(path: str | Path) -> tuple[CaptureInfo, Iterator[Frame]]:

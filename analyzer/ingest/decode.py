@@ -291,7 +291,9 @@ class Decoder:
             return Pending(key)
         del self._frags[key]
         proto, src, dst, depth = frag.header
-        assert isinstance(proto, int) and isinstance(src, str) and isinstance(dst, str)
+        assert isinstance(proto, int)
+        assert isinstance(src, str)
+        assert isinstance(dst, str)
         assert isinstance(depth, int)
         result = self._transport(proto, src, dst, bytes(buf[: frag.total]), depth)
         self.completed_fragment_frames.append((frag.frames[:-1], result))

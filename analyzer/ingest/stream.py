@@ -128,7 +128,9 @@ def read_sip(path: str, acc: Accounting) -> Iterator[SipPacket]:
                 )
             else:
                 acc.non_sip += 1
-                acc.non_sip_kinds["udp_keepalive" if not result.payload.strip(b"\r\n\x00") else "udp"] += 1
+                acc.non_sip_kinds[
+                    "udp_keepalive" if not result.payload.strip(b"\r\n\x00") else "udp"
+                ] += 1
             continue
         tr = tcp.feed(result)
         if tr.duplicate:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Protocol
 
 from ..analysis import Analysis
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     """Output formats the CLI offers."""
 
     TERMINAL = "terminal"

@@ -113,7 +113,7 @@ def build(analysis: Analysis) -> dict[str, Any]:
         }
         for f in analysis.findings
     ]
-    by_sev = {s: 0 for s in ("error", "warning", "info")}
+    by_sev = dict.fromkeys(("error", "warning", "info"), 0)
     for f in analysis.findings:
         by_sev[f.severity] += 1
     summary = {

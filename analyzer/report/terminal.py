@@ -88,8 +88,11 @@ def _outcomes(console: Console, analysis: Analysis) -> None:
     by_method: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for c in analysis.calls:
         by_method[c.method][c.outcome] += 1
-    table = Table(title=f"Outcomes ({len(analysis.calls)} Call-IDs)", box=box.SIMPLE_HEAD,
-                  title_justify="left")
+    table = Table(
+        title=f"Outcomes ({len(analysis.calls)} Call-IDs)",
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+    )
     table.add_column("outcome")
     methods = sorted(by_method)
     for m in methods:
@@ -160,4 +163,6 @@ def _calls(console: Console, analysis: Analysis) -> None:
         )
     console.print(table)
     if len(analysis.calls) > MAX_CALL_ROWS:
-        console.print(Text(f"... {len(analysis.calls) - MAX_CALL_ROWS} more calls in --format json"))
+        console.print(
+            Text(f"... {len(analysis.calls) - MAX_CALL_ROWS} more calls in --format json")
+        )

@@ -20,9 +20,7 @@ NEED_DATA: Final = _Sentinel.NEED_DATA
 """Returned by `Framer.next_message` when no complete message is buffered."""
 
 # A start line anywhere at a line start: used to resynchronise after garbage.
-_START = re.compile(
-    rb"(?:SIP/2\.0 \d{3} |[A-Za-z][A-Za-z0-9\-.!%*_+`'~]* [^ \r\n]+ SIP/2\.0\r?\n)"
-)
+_START = re.compile(rb"(?:SIP/2\.0 \d{3} |[A-Za-z0-9\-.!%*_+`'~]+ [^ \r\n]+ SIP/2\.0\r?\n)")
 _CONTENT_LENGTH = re.compile(rb"(?im)^(?:content-length|l)[ \t]*:[ \t]*(\d+)[ \t]*\r?$")
 # Bytes kept while hunting for a start line in garbage: enough to hold a
 # start line split across two chunks.
@@ -97,11 +95,14 @@ class Framer:
         if not buf or _START.match(buf):
             return
         # Garbage: resynchronise at the next start line that begins a line.
-        for m in _START.finditer(buf):
-            pos = m.start()
-            if pos > 0 and buf[pos - 1 : pos] == b"\n":
-                self._discard(pos)
-                return
+        found = next(
+            (m.start() for m in _START.finditer(buf) if buf[m.start() - 1 : m.start()] == b"\n"),
+            -1,
+        )
+        if found > 0:
+            # (The iterator must be finished before the buffer is resized.)
+            self._discard(found)
+            return
         # No start line yet: keep only the text after the last newline, which
         # may be the first part of a start line still arriving.
         keep_from = buf.rfind(b"\n") + 1

@@ -86,6 +86,10 @@ class CSeq:
     """Method, as written (case-sensitive per §7.1)."""
 
 
+# RFC 3261 §20.42 / §25.1: sent-protocol = protocol-name SLASH protocol-version
+# SLASH transport, where SLASH = SWS "/" SWS (whitespace allowed around "/").
+_VIA_HEAD = re.compile(r"^\s*[^/\s]+\s*/\s*[^/\s]+\s*/\s*([^/\s]+)\s+(.+?)\s*$", re.S)
+
 # Parameters after the URI/name-addr: split on ';' outside quotes.
 _PARAM_SPLIT = re.compile(r';(?=(?:[^"]*"[^"]*")*[^"]*$)')
 
@@ -244,9 +248,11 @@ class SipMessage:
         out: list[Via] = []
         for value in self.get_all("via"):
             head, params = split_params(value)
-            proto, _, sent_by = head.partition(" ")
-            transport = proto.rsplit("/", 1)[-1].strip().upper() if "/" in proto else ""
-            out.append(Via(transport, sent_by.strip(), params))
+            m = _VIA_HEAD.match(head)
+            if m:
+                out.append(Via(m.group(1).upper(), re.sub(r"\s+", "", m.group(2)), params))
+            else:
+                out.append(Via("", head, params))
         return tuple(out)
 
     @property

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from .errors import HeaderError, ParseError, StartLineError
+from .errors import ParseError, StartLineError
 from .message import Header, SipMessage, canonical_name
 
 # RFC 3261 §25.1: Request-Line = Method SP Request-URI SP SIP-Version CRLF
@@ -48,7 +48,7 @@ _SINGLETONS = frozenset(
 
 # Cheap test used by ingest to decide whether a payload starts like SIP.
 START_LINE_PREFIX = re.compile(
-    rb"(?:SIP/2\.0 \d{3}|[A-Za-z][A-Za-z0-9\-.!%*_+`'~]* [^ \r\n]+ SIP/2\.0\r?\n)"
+    rb"(?:SIP/2\.0 \d{3}|[A-Za-z0-9\-.!%*_+`'~]+ [^ \r\n]+ SIP/2\.0\r?\n)"
 )
 
 
@@ -131,7 +131,9 @@ def _parse_headers(lines: list[str], anomalies: list[str]) -> list[Header]:
         if line[0] in " \t":
             # LWS folding: the line continues the previous header value.
             if not headers:
-                raise HeaderError("folded_first_header", "continuation line before any header")
+                if "folded_first_header" not in anomalies:
+                    anomalies.append("folded_first_header")
+                continue
             name, value = headers[-1]
             headers[-1] = (name, f"{value} {line.strip()}")
             if "folded_header" not in anomalies:
