@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 # LINKTYPE_* values (tcpdump.org/linktypes.html)
 LINK_NULL = 0
@@ -66,6 +66,8 @@ class Segment:
     """TCP sequence number."""
     flags: int = 0
     """TCP flags byte."""
+    partial: bool = False
+    """The IP header claims more bytes than were captured; decoded from what was."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,8 +210,9 @@ class Decoder:
         if vihl >> 4 != 4 or ihl < 20 or total < ihl:
             return Skip("malformed_ip")
         end = off + total
-        if len(data) < end:
-            return Skip("snaplen_truncated")
+        partial = len(data) < end
+        if partial:
+            end = len(data)  # as Wireshark does: dissect what was captured
         src = ipaddress.IPv4Address(data[off + 12 : off + 16]).compressed
         dst = ipaddress.IPv4Address(data[off + 16 : off + 20]).compressed
         payload = data[off + ihl : end]
@@ -218,7 +221,7 @@ class Decoder:
         if more or offset:
             key = (4, src, dst, ident, proto)
             return self._fragment(key, offset, more, payload, (proto, src, dst, depth))
-        return self._transport(proto, src, dst, payload, depth)
+        return _mark(self._transport(proto, src, dst, payload, depth), partial)
 
     def _ipv6(self, data: bytes, off: int, depth: int) -> Decoded:
         if len(data) < off + 40:
@@ -229,8 +232,9 @@ class Decoder:
         src = ipaddress.IPv6Address(data[off + 8 : off + 24]).compressed
         dst = ipaddress.IPv6Address(data[off + 24 : off + 40]).compressed
         end = off + 40 + plen
-        if len(data) < end:
-            return Skip("snaplen_truncated")
+        partial = len(data) < end
+        if partial:
+            end = len(data)
         pos = off + 40
         while True:
             if nxt in _IPV6_EXT:
@@ -254,7 +258,7 @@ class Decoder:
                 break
             if pos > end:
                 return Skip("malformed_ip")
-        return self._transport(nxt, src, dst, data[pos:end], depth)
+        return _mark(self._transport(nxt, src, dst, data[pos:end], depth), partial)
 
     def _fragment(
         self,
@@ -363,3 +367,10 @@ class Decoder:
             optional = data[off + 11] & 0x01  # O flag: 8-byte platform subheader
             return self._ethernet(data, off + 12 + (8 if optional else 0))
         return NonSip(f"gre_{etype:04x}")
+
+
+def _mark(result: Decoded, partial: bool) -> Decoded:
+    """Flag a segment decoded from fewer bytes than its IP header claims."""
+    if partial and isinstance(result, Segment) and not result.partial:
+        return replace(result, partial=True)
+    return result

@@ -61,6 +61,8 @@ class Accounting:
     """SIP messages parsed."""
     sip_errors: Counter[str] = field(default_factory=Counter)
     """Messages that could not be parsed (or were cut by the capture), by reason."""
+    partial: int = 0
+    """Frames whose IP header claims more bytes than were captured (decoded from what was)."""
     tcp_gaps: int = 0
     """Holes in TCP streams that never filled."""
     truncated: bool = False
@@ -113,6 +115,8 @@ def read_sip(path: str, acc: Accounting) -> Iterator[SipPacket]:
         if not isinstance(result, Segment):
             _count(acc, result)
             continue
+        if result.partial:
+            acc.partial += 1
         if result.transport == "udp":
             if looks_like_sip(result.payload):
                 acc.sip += 1
@@ -183,3 +187,7 @@ def _finish(info: CaptureInfo, acc: Accounting, decoder: Decoder, tcp: TcpReasse
                 f"({len(rest)} bytes)"
             )
     acc.tcp_gaps = tcp.gaps
+    if acc.partial:
+        acc.warnings.append(
+            f"{acc.partial} frame(s) shorter than their IP length: decoded from the bytes captured"
+        )

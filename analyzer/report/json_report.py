@@ -53,6 +53,8 @@ def build(analysis: Analysis) -> dict[str, Any]:
             "sip_messages": a.sip_messages,
             "skipped": dict(sorted(a.skipped.items())),
             "sip_errors": dict(sorted(a.sip_errors.items())),
+            "partial": a.partial,
+            "tcp_gaps": a.tcp_gaps,
             "truncated": a.truncated,
             "warnings": list(a.warnings),
             "first_time": a.first_time,

@@ -20,6 +20,12 @@ _REQUEST_LINE = re.compile(rf"^({_TOKEN}) (\S+) (SIP/\d+\.\d+)$")
 # Status-Code = 3DIGIT; Reason-Phrase may be empty.
 _STATUS_LINE = re.compile(r"^(SIP/\d+\.\d+) (\d{3})(?: (.*))?$")
 
+# Line ends: CRLF per RFC 3261 §7, but LF alone and CR alone are seen in the
+# wild (and tshark splits on them too).
+_LINE_END = re.compile(r"\r\n|\n|\r")
+_BARE_CR = re.compile(r"\r(?!\n)")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
 # Methods defined by RFC 3261 and its extensions (RFC 3262, 3265/6665, 3311,
 # 3428, 3515, 3903, 6086); anything else is legal but flagged.
 KNOWN_METHODS = frozenset(
@@ -48,7 +54,7 @@ _SINGLETONS = frozenset(
 
 # Cheap test used by ingest to decide whether a payload starts like SIP.
 START_LINE_PREFIX = re.compile(
-    rb"(?:SIP/2\.0 \d{3}|[A-Za-z0-9\-.!%*_+`'~]+ [^ \r\n]+ SIP/2\.0\r?\n)"
+    rb"(?:SIP/2\.0 \d{3}|[A-Za-z0-9\-.!%*_+`'~]+ [^ \r\n]+ SIP/2\.0[\r\n])"
 )
 
 
@@ -82,8 +88,13 @@ def parse(data: bytes) -> SipMessage:
     text = head.decode("utf-8", errors="replace")
     if "\ufffd" in text:
         anomalies.append("invalid_utf8")
-    lines = text.replace("\r\n", "\n").split("\n")
-    start = lines[0].rstrip("\r")
+    lines = _LINE_END.split(text)
+    if _BARE_CR.search(text):
+        anomalies.append("bare_cr_line_ending")
+    start = lines[0]
+    if _CONTROL.search(start):
+        # RFC 3261 §25.1: no start-line element may hold control characters.
+        raise StartLineError("control_character_in_start_line", "control character in start line")
 
     method: str | None = None
     uri: str | None = None

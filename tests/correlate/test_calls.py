@@ -1,0 +1,59 @@
+"""Calls and outcomes on real captures whose story is known."""
+
+from __future__ import annotations
+
+from analyzer import analyze
+from tests.conftest import corpus_file
+
+
+def test_complete_call_is_answered() -> None:
+    a = analyze(str(corpus_file("sipnab/sip_call.pcap")))
+    assert [c.outcome for c in a.calls] == ["answered"]
+    assert a.calls[0].final_status == 200
+
+
+def test_call_through_a_proxy_counted_once_with_both_legs() -> None:
+    # sip-proxy.pcap: one Call-ID, INVITE seen on two hops.
+    a = analyze(str(corpus_file("sipnab/sip-proxy.pcap")))
+    assert len(a.calls) == 1
+    call = a.calls[0]
+    assert call.outcome == "answered"
+    assert len({a.messages[i].src for i in call.messages}) >= 2
+    invites = [a.messages[i] for i in call.messages if a.messages[i].sip.method == "INVITE"]
+    assert len(invites) == 2
+
+
+def test_aaa_outcomes_match_the_story() -> None:
+    # Wireshark's aaa.pcap: REGISTERs challenged, INVITEs rejected after credentials,
+    # a 408, a 480 after CANCELs; one REGISTER that finally got 200.
+    a = analyze(str(corpus_file("sngrep/aaa.pcap")))
+    by_status = {c.call_id: (c.outcome, c.final_status) for c in a.calls}
+    assert sorted(by_status.values(), key=str) == sorted(
+        [
+            ("auth_failed", 401),
+            ("no_response", 408),
+            ("auth_failed", 403),
+            ("answered", 200),
+            ("auth_failed", 403),
+            ("no_answer", 480),
+        ],
+        key=str,
+    )
+
+
+def test_challenge_then_success_is_answered_not_auth_failed() -> None:
+    a = analyze(str(corpus_file("heplify/sip_ipv4_tcp_retrans.pcap")))
+    (call,) = a.calls
+    assert call.method == "REGISTER"
+    assert call.outcome == "answered"
+    assert call.challenges >= 1
+    assert any(f.id == "auth.challenge-resolved" for f in a.findings)
+
+
+def test_retransmissions_flagged_not_double_counted() -> None:
+    # webex.pcap: 22 REGISTERs on one UDP flow, never answered: retransmissions of few transactions.
+    a = analyze(str(corpus_file("ndpi/webex.pcap")))
+    retrans = [m for m in a.messages if a.is_retransmission(m)]
+    assert retrans
+    assert len(a.correlation.transactions) + len(retrans) == len(a.messages)
+    assert all(c.outcome in ("no_response", "incomplete") for c in a.calls)
