@@ -22,7 +22,7 @@ class Message:
     dst: str
     """Receiver as `ip:port`."""
     transport: str
-    """`udp` or `tcp`."""
+    """`udp`, `tcp`, `ws` or `sctp`."""
     sip: SipMessage
     """The parsed message."""
     capture: int = 0

@@ -51,7 +51,7 @@ class Segment:
     """A transport-layer payload with its addresses."""
 
     transport: str
-    """`udp`, `tcp`."""
+    """`udp`, `tcp` or `sctp` (payload: the chunks after the common header)."""
     src: str
     """Source IP address (compressed text form)."""
     sport: int
@@ -336,7 +336,11 @@ class Decoder:
         if proto == IPPROTO_GRE:
             return self._gre(data, depth + 1)
         if proto == IPPROTO_SCTP:
-            return Skip("sctp_not_decoded")
+            if len(data) < 12:
+                return Skip("malformed_sctp")
+            sport, dport = struct.unpack_from("!HH", data)
+            # The payload is the chunk list; `SctpReader` takes the DATA chunks out.
+            return Segment("sctp", src, sport, dst, dport, data[12:])
         return NonSip(f"ip_proto_{proto}")
 
     def _gre(self, data: bytes, depth: int) -> Decoded:

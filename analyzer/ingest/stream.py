@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from ..sip.parser import looks_like_sip
 from .capture import CaptureInfo, iter_frames
 from .decode import Decoded, Decoder, NonSip, Pending, Segment, Skip
+from .sctp import SctpReader
 from .tcp import TcpReassembler
 
 
@@ -26,7 +27,7 @@ class SipPacket:
     time: float
     """Capture time of that frame, seconds since the epoch."""
     transport: str
-    """`udp` or `tcp`."""
+    """`udp`, `tcp`, `ws` (WebSocket over TCP) or `sctp`."""
     src: str
     """Source IP address."""
     sport: int
@@ -94,6 +95,7 @@ def read_sip(path: str, acc: Accounting) -> Iterator[SipPacket]:
     acc.format = info.format
     decoder = Decoder()
     tcp = TcpReassembler()
+    sctp = SctpReader()
     for frame in frames:
         acc.packets += 1
         if acc.first_time is None:
@@ -136,6 +138,26 @@ def read_sip(path: str, acc: Accounting) -> Iterator[SipPacket]:
                     "udp_keepalive" if not result.payload.strip(b"\r\n\x00") else "udp"
                 ] += 1
             continue
+        if result.transport == "sctp":
+            key = (result.src, result.sport, result.dst, result.dport)
+            found = [m for m in sctp.messages(key, result.payload) if looks_like_sip(m)]
+            if found:
+                acc.sip += 1
+            else:
+                acc.non_sip += 1
+                acc.non_sip_kinds["sctp"] += 1
+            for msg in found:
+                yield SipPacket(
+                    frame.number,
+                    frame.time,
+                    "sctp",
+                    result.src,
+                    result.sport,
+                    result.dst,
+                    result.dport,
+                    msg,
+                )
+            continue
         tr = tcp.feed(result)
         if tr.duplicate:
             acc.skipped["tcp_retransmission"] += 1
@@ -148,7 +170,7 @@ def read_sip(path: str, acc: Accounting) -> Iterator[SipPacket]:
             yield SipPacket(
                 frame.number,
                 frame.time,
-                "tcp",
+                "ws" if tr.websocket else "tcp",
                 result.src,
                 result.sport,
                 result.dst,

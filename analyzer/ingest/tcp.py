@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from ..sip.framing import NEED_DATA, Framer
+from ..sip.framing import Framer
 from .decode import Segment
+from .websocket import WsDeframer, starts_handshake, upgrade_end
 
 TCP_SYN = 0x02
 TCP_FIN = 0x01
@@ -30,6 +31,11 @@ class _Flow:
     ooo_bytes: int = 0
     framer: Framer = field(default_factory=Framer)
     is_sip: bool = False
+    head: bytearray | None = None
+    """HTTP head being collected while deciding whether this is WebSocket."""
+    ws: WsDeframer | None = None
+    """Set once the stream has switched to WebSocket (RFC 7118)."""
+    started: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +48,8 @@ class TcpResult:
     """Whether the segment carried bytes of a SIP stream."""
     duplicate: bool
     """True when every payload byte had been seen already (a retransmission)."""
+    websocket: bool = False
+    """The stream carries SIP over WebSocket (RFC 7118)."""
 
 
 class TcpReassembler:
@@ -77,7 +85,8 @@ class TcpReassembler:
         self._deliver(flow, data)
         self._drain_ooo(flow)
         msgs = tuple(self._messages(flow))
-        return TcpResult(msgs, flow.is_sip or bool(msgs) or flow.framer.in_message, False)
+        ws = flow.ws is not None
+        return TcpResult(msgs, flow.is_sip or bool(msgs) or flow.framer.in_message or ws, False, ws)
 
     def finish(self) -> Iterator[tuple[FlowKey, bytes]]:
         """At end of capture: deliver what waits past holes; yield leftover bytes per flow."""
@@ -110,8 +119,27 @@ class TcpReassembler:
 
     def _deliver(self, flow: _Flow, data: bytes) -> None:
         assert flow.next_seq is not None
-        flow.framer.feed(data)
         flow.next_seq = (flow.next_seq + len(data)) & 0xFFFFFFFF
+        if not flow.started:
+            flow.started = True
+            if starts_handshake(data):
+                flow.head = bytearray()
+        if flow.head is not None:
+            flow.head += data
+            end = upgrade_end(flow.head)
+            if end is None:
+                return
+            rest, flow.head = bytes(flow.head), None
+            if end >= 0:
+                flow.ws = WsDeframer()
+                flow.ws.feed(rest[end:])
+            else:
+                flow.framer.feed(rest)  # plain HTTP: the framer skips it as garbage
+            return
+        if flow.ws is not None:
+            flow.ws.feed(data)
+        else:
+            flow.framer.feed(data)
 
     def _drain_ooo(self, flow: _Flow) -> None:
         progressed = True
@@ -129,13 +157,14 @@ class TcpReassembler:
 
     @staticmethod
     def _messages(flow: _Flow) -> Iterator[bytes]:
-        while True:
-            msg = flow.framer.next_message()
-            if msg is NEED_DATA:
-                return
-            assert isinstance(msg, bytes)
+        if flow.ws is not None:
+            for msg in flow.ws.messages():
+                flow.is_sip = True
+                yield msg
+            return
+        while isinstance(framed := flow.framer.next_message(), bytes):
             flow.is_sip = True
-            yield msg
+            yield framed
 
 
 def _rel(seq: int, base: int) -> int:

@@ -15,12 +15,6 @@ from analyzer import Analysis, analyze
 from tests.conftest import CAPTURES, CORPUS
 from tests.tshark import sip_counts
 
-# Captures whose SIP travels over what ingest does not decode yet (issue 4).
-NOT_YET = {
-    "heplify/sip_sctp.pcap": "SIP over SCTP (issue 4)",
-    "heplify/sip_tcp_websocket.pcap": "SIP over WebSocket (issue 4)",
-}
-
 
 def _corpus_captures() -> list[Path]:
     if not CORPUS.is_dir():
@@ -34,7 +28,13 @@ def _lab_captures() -> list[Path]:
 
 
 def _ports(analysis: Analysis) -> set[int]:
-    return {int(end.rsplit(":", 1)[1]) for m in analysis.messages for end in (m.src, m.dst)}
+    # Not WebSocket ports: tshark finds SIP there itself, after the HTTP upgrade.
+    return {
+        int(end.rsplit(":", 1)[1])
+        for m in analysis.messages
+        if m.transport in ("udp", "tcp")
+        for end in (m.src, m.dst)
+    }
 
 
 def _check(path: Path) -> None:
@@ -45,18 +45,7 @@ def _check(path: Path) -> None:
 
 
 @pytest.mark.tshark
-@pytest.mark.parametrize(
-    "path",
-    [
-        pytest.param(
-            p,
-            marks=[pytest.mark.xfail(reason=NOT_YET[rel], strict=True)] if rel in NOT_YET else [],
-            id=rel,
-        )
-        for p in _corpus_captures()
-        for rel in [p.relative_to(CORPUS).as_posix()]
-    ],
-)
+@pytest.mark.parametrize("path", _corpus_captures(), ids=lambda p: p.relative_to(CORPUS).as_posix())
 def test_corpus_capture_matches_tshark(path: Path) -> None:
     _check(path)
 
