@@ -23,9 +23,19 @@ def annotate(messages: list[Message], lang: str = "en") -> dict[int, Entry]:
 def classify(messages: list[Message], correlation: Correlation) -> list[Finding]:
     """Run every rule; findings sorted by severity (errors first), then first frame."""
     ctx = Context.build(messages, correlation)
-    findings = [f for rule in RULES for f in rule.check(ctx)]
+    findings = _without_redundant_outcomes([f for rule in RULES for f in rule.check(ctx)])
     findings.sort(key=lambda f: (_ORDER[f.severity], f.frames[0] if f.frames else 0))
     return findings
+
+
+def _without_redundant_outcomes(findings: list[Finding]) -> list[Finding]:
+    """Drop a call's generic `call.*` finding when a specific rule explained its final response."""
+    explained = {
+        (f.call_id, f.status) for f in findings if not f.id.startswith("call.") and f.status
+    }
+    return [
+        f for f in findings if not (f.id.startswith("call.") and (f.call_id, f.status) in explained)
+    ]
 
 
 __all__ = ["RULES", "SEVERITIES", "Finding", "Rule", "annotate", "classify"]

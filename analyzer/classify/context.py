@@ -35,6 +35,23 @@ class Context:
         rt = self.correlation.retransmissions
         return [m for m in self.messages if not m.sip.is_request and m.index not in rt]
 
+    def origin_responses(self) -> list[Message]:
+        """One copy of each response: the one sent by the element that generated it.
+
+        A proxy relays a response hop by hop, removing its own Via (RFC 3261
+        §16.7), so the generating element's copy is the one with the most Via
+        headers. Rules about why a response was sent read that copy, with the
+        request it answers on that hop.
+        """
+        best: dict[tuple[object, ...], Message] = {}
+        for m in self.responses():
+            cseq = m.sip.cseq
+            key = (m.sip.call_id, cseq, m.sip.status, m.sip.to_tag)
+            have = best.get(key)
+            if have is None or len(m.sip.vias) > len(have.sip.vias):
+                best[key] = m
+        return sorted(best.values(), key=lambda m: m.index)
+
     def call(self, call_id: str) -> Call | None:
         """The call record for a Call-ID."""
         return next((c for c in self.correlation.calls if c.call_id == call_id), None)

@@ -30,6 +30,17 @@ class Rule:
     """Produces the findings."""
 
 
+# Outcomes that are a user's choice, not a fault, are info; these two are errors
+# whatever the final code's catalogue severity (401/407 are "info" as challenges).
+_OUTCOME_SEVERITY = {
+    "cancelled": "info",
+    "busy": "info",
+    "no_answer": "info",
+    "auth_failed": "error",
+    "no_response": "error",
+}
+
+
 def _call_outcome(ctx: Context) -> Iterator[Finding]:
     """Every call that did not end answered gets a finding with the catalogue's fix."""
     for call in ctx.correlation.calls:
@@ -65,9 +76,15 @@ def _call_outcome(ctx: Context) -> Iterator[Finding]:
         final = ctx.messages[call.final_message]
         entry = lookup(call.final_status)
         frames.append(final.frame)
-        severity = (
-            entry.severity if call.outcome not in ("cancelled", "busy", "no_answer") else "info"
-        )
+        severity = _OUTCOME_SEVERITY.get(call.outcome, entry.severity)
+        fix = entry.fix
+        if call.outcome == "auth_failed":
+            fix = (
+                "The credentials sent were rejected: check the username (auth ID), password and "
+                "realm configured on the UA against the server's. "
+                if call.attempts > 1
+                else "The UA never answered the challenge: configure credentials on it. "
+            ) + entry.fix
         detail = (
             f"{call.method} from {call.from_ or '?'} to {call.to or '?'} ended with "
             f"{final.label} from {final.src} (frame {final.frame})"
@@ -78,7 +95,7 @@ def _call_outcome(ctx: Context) -> Iterator[Finding]:
             severity,
             f"{call.method} ended {final.label} ({call.outcome})",
             detail,
-            entry.fix,
+            fix,
             tuple(frames),
             call.final_status,
             call.call_id,
@@ -112,7 +129,7 @@ def _challenge_resolved(ctx: Context) -> Iterator[Finding]:
 
 def _outbound_439(ctx: Context) -> Iterator[Finding]:
     """439: the registrar saw an outbound REGISTER whose first hop added no `Path;ob`."""
-    for resp in ctx.responses():
+    for resp in ctx.origin_responses():
         if resp.sip.status != 439:
             continue
         req = ctx.request_of(resp)
@@ -156,7 +173,7 @@ def _outbound_439(ctx: Context) -> Iterator[Finding]:
 
 def _extensions(ctx: Context) -> Iterator[Finding]:
     """420 names the unsupported option tags; 421 the ones the server requires."""
-    for resp in ctx.responses():
+    for resp in ctx.origin_responses():
         status = resp.sip.status
         if status not in (420, 421):
             continue
@@ -230,7 +247,7 @@ def _bad_extension_evidence(
 
 def _service_unavailable(ctx: Context) -> Iterator[Finding]:
     """503 with Retry-After, and a 500 carrying "Service Unavailable" (a rewritten 503)."""
-    for resp in ctx.responses():
+    for resp in ctx.origin_responses():
         sip = resp.sip
         if sip.status == 503:
             ra = sip.retry_after

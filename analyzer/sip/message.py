@@ -104,23 +104,41 @@ def split_params(text: str) -> tuple[str, dict[str, str | None]]:
     return parts[0].strip(), params
 
 
+def _angle_span(value: str) -> tuple[int, int] | None:
+    """Offsets of the `<` and `>` enclosing a name-addr's URI, ignoring quoted text."""
+    quoted = escaped = False
+    open_ = -1
+    for i, ch in enumerate(value):
+        if escaped:
+            escaped = False
+        elif quoted and ch == "\\":
+            escaped = True
+        elif ch == '"':
+            quoted = not quoted
+        elif not quoted and ch == "<" and open_ < 0:
+            open_ = i
+        elif not quoted and ch == ">" and open_ >= 0:
+            return open_, i
+    return None
+
+
 def header_params(value: str) -> dict[str, str | None]:
     """Header parameters of a (name-addr / addr-spec) value, RFC 3261 §20.10.
 
-    For a name-addr the params follow the closing `>`; for a bare addr-spec
-    every `;` param belongs to the header (§20.10: URI params need `<>`).
+    For a name-addr the params follow the closing `>` (quoted parameter
+    values such as `+sip.instance="<urn:...>"` may hold angle brackets); for a
+    bare addr-spec every `;` param belongs to the header (§20.10).
     """
-    close = value.rfind(">")
-    tail = value[close + 1 :] if close >= 0 else value
+    span = _angle_span(value)
+    tail = value[span[1] + 1 :] if span else value
     return split_params(tail)[1]
 
 
 def address_uri(value: str) -> str:
     """The URI inside a name-addr or addr-spec value (without header params)."""
-    open_ = value.find("<")
-    if open_ >= 0:
-        close = value.find(">", open_)
-        return value[open_ + 1 : close if close > 0 else None].strip()
+    span = _angle_span(value)
+    if span:
+        return value[span[0] + 1 : span[1]].strip()
     return split_params(value)[0]
 
 

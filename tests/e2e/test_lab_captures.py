@@ -76,21 +76,3 @@ def test_json_report_of_each_lab_capture_is_valid(expected: Path) -> None:
     doc = json.loads(render(analyze(str(capture)), Format.JSON))
     jsonschema.validate(doc, schema())
     assert all(r["meaning"] and r["fix"] for r in doc["responses"])
-
-
-def test_439_finding_names_the_edge_proxy() -> None:
-    captures = [
-        _capture(p)[0] for p in EXPECTED if json.loads(p.read_text())["scenario"] == "outbound-439"
-    ]
-    assert captures
-    for capture in captures:
-        analysis = analyze(str(capture))
-        findings = [f for f in analysis.findings if f.id == "outbound.first-hop-lacks-support"]
-        assert findings
-        f = findings[0]
-        assert "reg-id: " in f.detail
-        assert "none with ;ob" in f.detail
-        # The first hop is the edge proxy's Via sent-by, above the UA's own Via.
-        edge = f.title.split("first hop ")[1].split(" lacks")[0]
-        assert edge
-        assert edge in f.fix
