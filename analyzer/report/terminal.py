@@ -17,6 +17,7 @@ from rich.text import Text
 
 from ..analysis import Analysis
 from ..catalogue import Entry
+from ..sip import address_uri
 from .interface import RenderOptions
 from .text import inert
 
@@ -145,21 +146,30 @@ def _findings(console: Console, analysis: Analysis) -> None:
     console.print()
 
 
+def _uri(value: str | None) -> str:
+    return address_uri(value).removeprefix("sip:").removeprefix("sips:") if value else "?"
+
+
 def _calls(console: Console, analysis: Analysis) -> None:
-    table = Table(title="Calls", box=box.SIMPLE_HEAD, title_justify="left")
-    for col in ("start (UTC)", "method", "from", "to", "outcome", "final", "frames", "Call-ID"):
-        table.add_column(col, overflow="fold")
+    day = _ts(analysis.calls[0].start)[:10] if analysis.calls else ""
+    table = Table(title=f"Calls ({day} UTC)", box=box.SIMPLE_HEAD, title_justify="left")
+    table.add_column("time")
+    table.add_column("method")
+    table.add_column("from → to", overflow="fold", min_width=24)
+    table.add_column("outcome", no_wrap=True)
+    table.add_column("final", overflow="fold", min_width=14)
+    table.add_column("frames", no_wrap=True)
+    table.add_column("Call-ID", overflow="ellipsis", no_wrap=True, min_width=18, max_width=24)
     for c in analysis.calls[:MAX_CALL_ROWS]:
         final = f"{c.final_status} {c.final_reason}" if c.final_status else "-"
         table.add_row(
-            _ts(c.start),
+            _ts(c.start)[11:],
             Text(inert(c.method)),
-            Text(inert(c.from_, 40)),
-            Text(inert(c.to, 40)),
+            Text(inert(f"{_uri(c.from_)} → {_uri(c.to)}", 80)),
             Text(c.outcome, style=_OUTCOME_STYLE.get(c.outcome, "red")),
-            Text(inert(final, 32)),
+            Text(inert(final, 40)),
             f"{c.frames[0]}-{c.frames[-1]}" if c.frames else "",
-            Text(inert(c.call_id, 40)),
+            Text(inert(c.call_id)),
         )
     console.print(table)
     if len(analysis.calls) > MAX_CALL_ROWS:

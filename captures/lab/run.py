@@ -1,0 +1,953 @@
+#!/usr/bin/env python3
+"""Generate the SIP captures of the analyzer's test lab, with their expected truth.
+
+Every capture is produced by real programs on the loopback interface: SIPp
+plays the user agents (scenarios in ``lab/scenarios/``), kamailio plays the
+proxy, registrar and edge proxy (configs generated from ``lab/kamailio/``) and
+tcpdump records the traffic. Beside each ``<transport><ip>-<scenario>.pcap``
+this script writes ``<same name>.sipp.json``: SIPp's own statistics for every
+SIPp run, and the expected analyzer result derived from them (never typed by
+hand: the UAC's successful calls times the scenario's intended outcome, the
+Call-IDs and final status codes the UAC logged in its message trace).
+
+Usage:
+    python3 captures/lab/run.py [--out DIR] [--list] [--demo] [--keep] [NAME ...]
+
+No NAME: every scenario capture plus the demo capture. A NAME is a scenario
+(``busy``: all its transports) or one capture (``tcp4-busy``). ``--demo``
+alone generates only ``demo.pcapng``. Needs root (tcpdump on ``lo``) and the
+Debian packages sip-tester, kamailio, kamailio-outbound-modules, tcpdump and
+tshark. Only 127.0.0.1 and ::1 are ever used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import contextlib
+import csv
+import fcntl
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+LAB_DIR = Path(__file__).resolve().parent
+CAPTURES_DIR = LAB_DIR.parent
+SCENARIO_DIR = LAB_DIR / "scenarios"
+KAMAILIO_DIR = LAB_DIR / "kamailio"
+
+# One fixed port per role, none of them claimed by another tshark dissector
+# (udp/5072 would decode as AYIYA; 5061, 5066, 5084 and 5094 are avoided too).
+PORTS: dict[str, int] = {"uac": 5060, "proxy": 5062, "edge": 5064, "registrar": 5068, "uas": 5070}
+# SIPp binds -mp .. -mp+3 even without media: keep concurrent instances 4+ apart.
+MEDIA_PORTS: dict[str, int] = {"uac": 6000, "uas": 6010}
+
+AUTH_USER = "alice"
+AUTH_PASSWORD = "lab-secret"
+WRONG_PASSWORD = "not-the-secret"
+UAS_USER = "bob"  # R-URI user that the proxy relays to the SIPp UAS
+
+CALLS_PER_CAPTURE = 3
+SIPP_TIMEOUT_S = 30  # SIPp's own -timeout
+HARD_DEADLINE_S = 45  # then SIGKILL, whatever SIPp is doing
+READY_TIMEOUT_S = 10  # tcpdump / kamailio / UAS start-up
+STOP_GRACE_S = 5  # after SIGTERM/SIGINT, before SIGKILL
+UAS_EXIT_WAIT_S = 5  # the UAS exits by itself (-m) once the UAC is done
+SETTLE_S = 0.2  # before stopping tcpdump
+LOCK_WAIT_S = 300  # for another run.py to finish
+
+
+class LabError(Exception):
+    """A run did not produce exactly the intended traffic."""
+
+
+# --------------------------------------------------------------------------
+# Transports and scenarios
+
+
+@dataclass(frozen=True)
+class Transport:
+    proto: str  # "udp" | "tcp"
+    ip: int  # 4 | 6
+
+    @property
+    def name(self) -> str:
+        return f"{self.proto}{self.ip}"
+
+    @property
+    def host(self) -> str:
+        return "127.0.0.1" if self.ip == 4 else "::1"
+
+    @property
+    def uri_host(self) -> str:
+        return self.host if self.ip == 4 else f"[{self.host}]"
+
+    @property
+    def sipp_flag(self) -> str:
+        # u1/t1: one socket for all calls, like a single phone would use.
+        return "u1" if self.proto == "udp" else "t1"
+
+    def hostport(self, port: int) -> str:
+        return f"{self.uri_host}:{port}"
+
+    def sip_uri(self, port: int) -> str:
+        return f"sip:{self.hostport(port)};transport={self.proto}"
+
+
+UDP4, TCP4, UDP6, TCP6 = (
+    Transport("udp", 4),
+    Transport("tcp", 4),
+    Transport("udp", 6),
+    Transport("tcp", 6),
+)
+ALL_TRANSPORTS = (UDP4, TCP4, UDP6, TCP6)
+
+
+@dataclass(frozen=True)
+class Kamailio:
+    """One kamailio instance: role (= template name and port) and #!define flags."""
+
+    role: str  # "proxy" | "registrar" | "edge"
+    defines: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    outcome: str  # what the analyzer must report for each call
+    uac_xml: str
+    target: str  # role the UAC sends to: "uas", "proxy", "registrar" or "edge"
+    uas_xml: str | None = None
+    kamailio: tuple[Kamailio, ...] = ()
+    service: str = UAS_USER  # SIPp -s: the R-URI user
+    password: str | None = None  # -au alice -ap PASSWORD when set
+    transports: tuple[Transport, ...] = (UDP4,)
+
+    def roles(self) -> list[str]:
+        roles = ["uac"] + [k.role for k in self.kamailio]
+        return roles + (["uas"] if self.uas_xml else [])
+
+    def ports(self) -> list[int]:
+        return sorted(PORTS[role] for role in self.roles())
+
+
+PROXY = Kamailio("proxy")
+REGISTRAR = Kamailio("registrar")
+
+SCENARIOS: tuple[Scenario, ...] = (
+    Scenario(
+        name="answered",
+        description="INVITE, 100, 180, 200, ACK, BYE, 200 between SIPp UAC and SIPp UAS",
+        outcome="answered",
+        uac_xml="uac-answered.xml",
+        target="uas",
+        uas_xml="uas-answered.xml",
+        transports=ALL_TRANSPORTS,
+    ),
+    Scenario(
+        name="busy",
+        description="INVITE answered 486 Busy Here by the SIPp UAS, ACK",
+        outcome="busy",
+        uac_xml="uac-busy.xml",
+        target="uas",
+        uas_xml="uas-busy.xml",
+        transports=(UDP4, TCP4, UDP6),
+    ),
+    Scenario(
+        name="no-answer",
+        description="INVITE, 180 Ringing, then 480 Temporarily Unavailable, ACK",
+        outcome="no_answer",
+        uac_xml="uac-no-answer.xml",
+        target="uas",
+        uas_xml="uas-no-answer.xml",
+    ),
+    Scenario(
+        name="cancel",
+        description="INVITE, 180, CANCEL, 200 (CANCEL), 487 Request Terminated, ACK",
+        outcome="cancelled",
+        uac_xml="uac-cancel.xml",
+        target="uas",
+        uas_xml="uas-cancel.xml",
+        transports=(UDP4, TCP4, UDP6),
+    ),
+    Scenario(
+        name="not-found",
+        description="INVITE to kamailio for a user with no registration: 100, 404 Not Found, ACK",
+        outcome="not_found",
+        uac_xml="uac-not-found.xml",
+        target="proxy",
+        kamailio=(PROXY,),
+        service="nobody",
+    ),
+    Scenario(
+        name="unavailable",
+        description="INVITE answered 503 Service Unavailable (Retry-After: 120) by the UAS, ACK",
+        outcome="failed",
+        uac_xml="uac-unavailable.xml",
+        target="uas",
+        uas_xml="uas-unavailable.xml",
+    ),
+    Scenario(
+        name="unavailable-via-proxy",
+        description="INVITE via kamailio to a UAS answering 503: kamailio relays "
+        "500 Service Unavailable, ACK",
+        outcome="failed",
+        uac_xml="uac-unavailable-via-proxy.xml",
+        target="proxy",
+        uas_xml="uas-unavailable.xml",
+        kamailio=(PROXY,),
+    ),
+    Scenario(
+        name="proxy-auth",
+        description="INVITE, 407 from kamailio, ACK, INVITE with Proxy-Authorization "
+        "relayed to the UAS: 200, ACK, BYE, 200",
+        outcome="answered",
+        uac_xml="uac-proxy-auth.xml",
+        target="proxy",
+        uas_xml="uas-answered.xml",
+        kamailio=(Kamailio("proxy", ("WITH_PROXY_AUTH",)),),
+        password=AUTH_PASSWORD,
+        transports=ALL_TRANSPORTS,
+    ),
+    Scenario(
+        name="register",
+        description="REGISTER, 200 OK from the kamailio registrar (no authentication)",
+        outcome="answered",
+        uac_xml="uac-register.xml",
+        target="registrar",
+        kamailio=(REGISTRAR,),
+    ),
+    Scenario(
+        name="register-auth",
+        description="REGISTER, 401 challenge, REGISTER with Authorization, 200 OK",
+        outcome="answered",
+        uac_xml="uac-register-auth.xml",
+        target="registrar",
+        kamailio=(Kamailio("registrar", ("WITH_AUTH",)),),
+        password=AUTH_PASSWORD,
+        transports=ALL_TRANSPORTS,
+    ),
+    Scenario(
+        name="register-wrong-password",
+        description="REGISTER, 401, REGISTER with credentials from a wrong password, "
+        "401 again (kamailio challenges anew)",
+        outcome="auth_failed",
+        uac_xml="uac-register-wrong-password.xml",
+        target="registrar",
+        kamailio=(Kamailio("registrar", ("WITH_AUTH",)),),
+        password=WRONG_PASSWORD,
+    ),
+    Scenario(
+        name="options",
+        description="OPTIONS, 200 OK between SIPp UAC and SIPp UAS",
+        outcome="answered",
+        uac_xml="uac-options.xml",
+        target="uas",
+        uas_xml="uas-options.xml",
+    ),
+    Scenario(
+        name="outbound-439",
+        description="outbound REGISTER (reg-id, +sip.instance) via a kamailio edge adding no "
+        "Path: the registrar answers 439 First Hop Lacks Outbound Support",
+        outcome="failed",
+        uac_xml="uac-outbound-439.xml",
+        target="edge",
+        kamailio=(Kamailio("edge"), REGISTRAR),
+        transports=(UDP4, TCP4, UDP6),
+    ),
+    Scenario(
+        name="extension-420-path",
+        description="REGISTER without Supported: path via a kamailio edge adding a Path: "
+        "the registrar answers 420 Bad Extension, Unsupported: path",
+        outcome="failed",
+        uac_xml="uac-register-path-420.xml",
+        target="edge",
+        kamailio=(Kamailio("edge", ("WITH_PATH",)), REGISTRAR),
+    ),
+    Scenario(
+        name="extension-420-proxy-require",
+        description="INVITE with Proxy-Require: foo: kamailio sanity_check() answers "
+        "420 Bad Proxy Require Extension, ACK",
+        outcome="failed",
+        uac_xml="uac-proxy-require.xml",
+        target="proxy",
+        kamailio=(PROXY,),
+    ),
+    Scenario(
+        name="extension-421",
+        description="REGISTER with Supported: path (no outbound) to a registrar with "
+        "outbound_mode=2: 421 Extension Required, Require: outbound",
+        outcome="failed",
+        uac_xml="uac-register-421.xml",
+        target="registrar",
+        kamailio=(Kamailio("registrar", ("OUTBOUND_REQUIRED",)),),
+    ),
+)
+SCENARIO_BY_NAME = {s.name: s for s in SCENARIOS}
+
+# The demo capture: one tcpdump session over this mix, UDP/IPv4, (scenario, calls).
+DEMO_RUNS: tuple[tuple[str, int], ...] = (
+    ("answered", 3),
+    ("busy", 1),
+    ("no-answer", 1),
+    ("cancel", 1),
+    ("not-found", 1),
+    ("unavailable", 1),
+    ("unavailable-via-proxy", 1),
+    ("proxy-auth", 1),
+    ("register-auth", 1),
+    ("register-wrong-password", 1),
+    ("options", 1),
+    ("outbound-439", 1),
+    ("extension-420-path", 1),
+    ("extension-420-proxy-require", 1),
+    ("extension-421", 1),
+)
+
+
+# --------------------------------------------------------------------------
+# Processes: started by us, stopped by PID, always bounded in time
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+@dataclass
+class Proc:
+    name: str
+    popen: subprocess.Popen[bytes]
+    log_path: Path
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def tail(self, lines: int = 15) -> str:
+        return "\n".join(self.output().splitlines()[-lines:])
+
+
+def spawn(name: str, argv: Sequence[str], workdir: Path) -> Proc:
+    """Start a process in its own session (own process group = its PID).
+
+    Its own group lets us signal it, and kamailio's children, by that PID,
+    and keeps a Ctrl-C on this script from reaching it before our cleanup.
+    """
+    log_path = workdir / f"{name}.log"
+    with open(log_path, "wb") as out:
+        popen = subprocess.Popen(
+            list(argv),
+            cwd=workdir,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    log(f"    started {name}: pid {popen.pid}")
+    with open(workdir / "pids.txt", "a") as pids:
+        pids.write(f"{popen.pid} {name}\n")
+    return Proc(name, popen, log_path)
+
+
+def group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def stop(proc: Proc, sig: signal.Signals) -> None:
+    """Signal the process by PID, wait, then SIGKILL its whole group if needed."""
+    if proc.popen.poll() is None:
+        os.kill(proc.pid, sig)
+        try:
+            proc.popen.wait(timeout=STOP_GRACE_S)
+        except subprocess.TimeoutExpired:
+            log(f"    {proc.name} (pid {proc.pid}) ignored {sig.name}: SIGKILL")
+    # Children (kamailio's workers) share the group; none may outlive the run.
+    deadline = time.monotonic() + STOP_GRACE_S
+    while group_alive(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if group_alive(proc.pid):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.popen.wait(timeout=STOP_GRACE_S)
+
+
+def wait_until(what: str, ready: Callable[[], bool], proc: Proc) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while not ready():
+        if proc.popen.poll() is not None:
+            raise LabError(
+                f"{proc.name} exited ({proc.popen.returncode}) before {what}:\n{proc.tail()}"
+            )
+        if time.monotonic() > deadline:
+            raise LabError(f"{proc.name}: no {what} after {READY_TIMEOUT_S}s:\n{proc.tail()}")
+        time.sleep(0.01)
+
+
+def port_bound(transport: Transport, port: int) -> bool:
+    """True when some socket is bound (UDP) or listening (TCP) on the port.
+
+    Read from /proc/net rather than probed, so that waiting for a server adds
+    no packet to the capture.
+    """
+    table = Path(f"/proc/net/{transport.proto}{'6' if transport.ip == 6 else ''}")
+    for line in table.read_text().splitlines()[1:]:
+        fields = line.split()
+        local_port = int(fields[1].rsplit(":", 1)[1], 16)
+        listening = transport.proto == "udp" or fields[3] == "0A"
+        if local_port == port and listening:
+            return True
+    return False
+
+
+@contextlib.contextmanager
+def tcpdump(pcap: Path, ports: Sequence[int], workdir: Path) -> Iterator[Proc]:
+    """Record lo, restricted to the lab's SIP ports, for the duration of the block."""
+    bpf = "(udp or tcp) and (" + " or ".join(f"port {p}" for p in sorted(set(ports))) + ")"
+    # -Z root: tcpdump would otherwise drop to user tcpdump and fail to write here.
+    # --immediate-mode: without it the kernel hands packets over in blocks, and
+    # a SIGINT before the block timeout loses them ("0 packets captured").
+    # -U: write every packet at once, so nothing is lost if it has to be killed.
+    argv = ["tcpdump", "-i", "lo", "-Z", "root", "--immediate-mode", "-U", "-n"]
+    argv += ["-w", str(pcap), bpf]
+    proc = spawn("tcpdump", argv, workdir)
+    try:
+        wait_until("'listening on'", lambda: "listening on" in proc.output(), proc)
+        yield proc
+        time.sleep(SETTLE_S)  # let the last packets reach tcpdump
+    finally:
+        stop(proc, signal.SIGINT)  # SIGINT: tcpdump flushes and closes the file
+    check_tcpdump_counts(proc)
+
+
+def check_tcpdump_counts(proc: Proc) -> None:
+    """tcpdump must have written every packet its filter accepted, and dropped none.
+
+    On lo the kernel filter sees each packet twice (sent and received) and
+    libpcap keeps one copy: "received by filter" is twice "captured".
+    """
+    counts = {}
+    for line in proc.output().splitlines():
+        words = line.split()
+        if len(words) >= 3 and words[0].isdigit() and words[1] == "packets":
+            counts[" ".join(words[2:])] = int(words[0])
+    captured, received = counts.get("captured"), counts.get("received by filter")
+    if captured is None or received != 2 * captured or counts.get("dropped by kernel", 0) != 0:
+        raise LabError(f"tcpdump lost packets or did not finish cleanly:\n{proc.tail()}")
+
+
+# --------------------------------------------------------------------------
+# kamailio
+
+
+def listen_lines(transport: Transport, port: int) -> str:
+    lines = [f"listen={transport.proto}:{transport.hostport(port)}"]
+    if transport.proto == "udp":
+        lines.append("disable_tcp=yes")  # no idle TCP workers (and their shutdown noise)
+    return "\n".join(lines)
+
+
+def render_config(node: Kamailio, transport: Transport, password: str) -> str:
+    """Fill a kamailio/<role>.cfg.tmpl template for one instance."""
+    text = (KAMAILIO_DIR / f"{node.role}.cfg.tmpl").read_text()
+    values = {
+        "DEFINES": "\n".join(f"#!define {d}" for d in node.defines),
+        "LISTEN": listen_lines(transport, PORTS[node.role]),
+        "UAS_USER": UAS_USER,
+        "UAS_URI": transport.sip_uri(PORTS["uas"]),
+        "REGISTRAR_URI": transport.sip_uri(PORTS["registrar"]),
+        "AUTH_PASSWORD": password,
+    }
+    for key, value in values.items():
+        text = text.replace("{{" + key + "}}", value)
+    unfilled = re.findall(r"\{\{[A-Z_]+\}\}", text)
+    if unfilled:
+        raise LabError(f"{node.role}.cfg.tmpl: no value for {', '.join(unfilled)}")
+    return text
+
+
+@contextlib.contextmanager
+def kamailio(node: Kamailio, transport: Transport, workdir: Path) -> Iterator[Proc]:
+    name = f"kamailio-{node.role}"
+    cfg = workdir / f"{name}.cfg"
+    cfg.write_text(render_config(node, transport, AUTH_PASSWORD))
+    pidfile = workdir / f"{name}.pid"
+    # -DD: stay in the foreground (our child, our PID); -E: log to stderr;
+    # small -m/-M: a lab instance needs little memory.
+    proc = spawn(
+        name,
+        ["kamailio", "-f", str(cfg), "-DD", "-E", "-P", str(pidfile), "-m", "32", "-M", "4"],
+        workdir,
+    )
+    try:
+        wait_until(
+            f"listening on {transport.name} port {PORTS[node.role]}",
+            lambda: pidfile.exists() and port_bound(transport, PORTS[node.role]),
+            proc,
+        )
+        if int(pidfile.read_text().split()[0]) != proc.pid:
+            raise LabError(f"{name}: pid file {pidfile.read_text()!r} is not pid {proc.pid}")
+        yield proc
+    finally:
+        stop(proc, signal.SIGTERM)  # the main process stops its children
+
+
+# --------------------------------------------------------------------------
+# SIPp
+
+
+@dataclass
+class SippRun:
+    """One SIPp process and what it reported."""
+
+    scenario: str
+    role: str  # "uac" | "uas"
+    xml: str
+    calls_limit: int
+    stats: dict[str, int] = field(default_factory=dict)
+    short_trace: list[list[str]] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "role": self.role,
+            "scenario_file": f"lab/scenarios/{self.xml}",
+            "calls_limit": self.calls_limit,
+            "stats": self.stats,
+        }
+
+
+def sipp_argv(
+    scn: Scenario, role: str, transport: Transport, calls: int, workdir: Path
+) -> list[str]:
+    xml = scn.uac_xml if role == "uac" else scn.uas_xml
+    assert xml is not None
+    options = {
+        "-sf": str(SCENARIO_DIR / xml),
+        "-i": transport.host,
+        "-p": str(PORTS[role]),
+        "-mp": str(MEDIA_PORTS[role]),
+        "-t": transport.sipp_flag,
+        "-m": str(calls),
+        "-timeout": f"{SIPP_TIMEOUT_S}s",
+        # Statistics (the truth is derived from them) and traces (for --keep).
+        "-stf": str(workdir / f"{role}-stats.csv"),
+        "-error_file": str(workdir / f"{role}-errors.log"),
+        "-message_file": str(workdir / f"{role}-messages.log"),
+        "-shortmessage_file": str(workdir / f"{role}-short.log"),
+    }
+    if role == "uac":
+        # One call at a time, 10 per second: a readable capture, no overlap.
+        options.update({"-s": scn.service, "-l": "1", "-r": "10"})
+        if scn.password is not None:
+            options.update({"-au": AUTH_USER, "-ap": scn.password})
+    # -timeout_error: a run that hits -timeout is a failure, not a normal exit.
+    flags = ["-timeout_error", "-nostdin", "-trace_stat", "-trace_err"]
+    flags += ["-trace_msg", "-trace_shortmsg"]
+    argv = ["sipp"]
+    if role == "uac":
+        argv.append(transport.hostport(PORTS[scn.target]))
+    for option, value in options.items():
+        argv += [option, value]
+    return argv + flags
+
+
+def read_stats(path: Path) -> dict[str, int]:
+    """Every cumulative (C) counter of the last row of SIPp's -stf CSV.
+
+    Rates, durations and timestamps are left out: they are not counts and
+    change from run to run.
+    """
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f, delimiter=";"))
+    if len(rows) < 2:
+        raise LabError(f"{path.name}: no statistics row")
+    stats: dict[str, int] = {}
+    for key, value in zip(rows[0], rows[-1], strict=True):
+        if key.endswith("(C)") and value.strip().isdigit():
+            stats[key] = int(value)
+    return stats
+
+
+def read_short_trace(path: Path) -> list[list[str]]:
+    """SIPp's -trace_shortmsg lines: date, time, epoch, S|R, Call-ID, CSeq, first line."""
+    if not path.exists():
+        return []
+    return [
+        line.split("\t")
+        for line in path.read_text(errors="replace").splitlines()
+        if line.count("\t") >= 6
+    ]
+
+
+# Counters that mean extra packets (retransmissions, stray messages) in the capture.
+NOISE_COUNTERS = ("Retransmissions(C)", "OutOfCallMsgs(C)", "DeadCallMsgs(C)", "Warnings(C)")
+
+
+def finish_sipp(run: SippRun, proc: Proc, workdir: Path, expected_calls: int) -> None:
+    """Collect a SIPp run's statistics; fail on any failed or missing call."""
+    run.stats = read_stats(workdir / f"{run.role}-stats.csv")
+    run.short_trace = read_short_trace(workdir / f"{run.role}-short.log")
+    ok, failed = run.stats.get("SuccessfulCall(C)", -1), run.stats.get("FailedCall(C)", -1)
+    problems = []
+    if proc.popen.returncode != 0:
+        problems.append(f"exit code {proc.popen.returncode}")
+    if failed != 0 or ok != expected_calls:
+        problems.append(f"{ok} successful and {failed} failed calls, {expected_calls} intended")
+    noise = {k: run.stats.get(k, 0) for k in NOISE_COUNTERS if run.stats.get(k, 0)}
+    if noise:
+        # Not a failed call, but the capture holds more than the scenario's messages.
+        log(f"    warning: SIPp {run.role} of {run.scenario} counted {noise}")
+    if problems:
+        errors = workdir / f"{run.role}-errors.log"
+        # The first unexpected message says most about what went wrong.
+        detail = errors.read_text(errors="replace")[:1500] if errors.exists() else ""
+        raise LabError(
+            f"{run.scenario}: SIPp {run.role} ({run.xml}): {'; '.join(problems)}\n"
+            f"{detail}\n{proc.tail()}"
+        )
+
+
+def run_scenario(scn: Scenario, transport: Transport, calls: int, workdir: Path) -> list[SippRun]:
+    """Run one scenario (kamailio instances, UAS, UAC) inside an open capture."""
+    log(f"  {transport.name}-{scn.name}: {calls} call(s)")
+    runs: list[SippRun] = []
+    # Stopped in reverse order on the way out: UAC, UAS, then kamailio.
+    with contextlib.ExitStack() as stack:
+        for node in scn.kamailio:
+            stack.enter_context(kamailio(node, transport, workdir))
+        uas: Proc | None = None
+        if scn.uas_xml:
+            uas = spawn("sipp-uas", sipp_argv(scn, "uas", transport, calls, workdir), workdir)
+            stack.callback(stop, uas, signal.SIGTERM)
+            wait_until(
+                f"listening on {transport.name} port {PORTS['uas']}",
+                lambda: port_bound(transport, PORTS["uas"]),
+                uas,
+            )
+        uac = spawn("sipp-uac", sipp_argv(scn, "uac", transport, calls, workdir), workdir)
+        stack.callback(stop, uac, signal.SIGTERM)
+        try:
+            uac.popen.wait(timeout=HARD_DEADLINE_S)
+        except subprocess.TimeoutExpired:
+            raise LabError(f"{scn.name}: SIPp UAC still running after {HARD_DEADLINE_S}s") from None
+        uac_run = SippRun(scn.name, "uac", scn.uac_xml, calls)
+        finish_sipp(uac_run, uac, workdir, calls)
+        runs.append(uac_run)
+        if uas is not None and scn.uas_xml:
+            try:
+                uas.popen.wait(timeout=UAS_EXIT_WAIT_S)  # -m: it exits after its calls
+            except subprocess.TimeoutExpired:
+                raise LabError(
+                    f"{scn.name}: SIPp UAS did not finish its {calls} calls:\n{uas.tail()}"
+                ) from None
+            uas_run = SippRun(scn.name, "uas", scn.uas_xml, calls)
+            finish_sipp(uas_run, uas, workdir, calls)
+            runs.append(uas_run)
+    return runs
+
+
+# --------------------------------------------------------------------------
+# Expected truth, derived from SIPp's own records
+
+
+INITIAL_METHODS = ("INVITE", "REGISTER", "OPTIONS")
+
+
+def final_statuses(uac: SippRun) -> dict[str, int]:
+    """Per Call-ID, the last final response the UAC received to its initial method.
+
+    "Initial method": that of the call's first request (INVITE, REGISTER or
+    OPTIONS), so a 200 to a CANCEL or BYE never counts, and a 407/401 followed
+    by a successful retry counts as the retry's answer.
+    """
+    method_of_call: dict[str, str] = {}
+    final: dict[str, int] = {}
+    for _date, _time, _epoch, direction, call_id, cseq, first_line, *_ in uac.short_trace:
+        method = cseq.split()[-1]
+        if direction == "S" and not first_line.startswith("SIP/2.0"):
+            method_of_call.setdefault(call_id, method)
+        elif direction == "R" and first_line.startswith("SIP/2.0 "):
+            code = int(first_line.split()[1])
+            if code >= 200 and method == method_of_call.get(call_id) and method in INITIAL_METHODS:
+                final[call_id] = code
+    return final
+
+
+@dataclass
+class Expected:
+    """What the analyzer must find in a capture."""
+
+    calls: int
+    outcomes: collections.Counter[str]
+    final_status: collections.Counter[str]
+
+    def __add__(self, other: Expected) -> Expected:
+        return Expected(
+            self.calls + other.calls,
+            self.outcomes + other.outcomes,
+            self.final_status + other.final_status,
+        )
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "calls": self.calls,
+            "outcomes": dict(sorted(self.outcomes.items())),
+            "final_status": dict(sorted(self.final_status.items())),
+        }
+
+
+def expected_truth(scn: Scenario, uac: SippRun) -> Expected:
+    calls = {line[4] for line in uac.short_trace if line[3] == "S"}
+    finals = final_statuses(uac)
+    successful = uac.stats["SuccessfulCall(C)"]
+    outgoing = uac.stats["OutgoingCall(C)"]
+    if len(calls) != outgoing or len(calls) != successful:
+        raise LabError(
+            f"{scn.name}: {len(calls)} Call-IDs in the UAC trace, "
+            f"{outgoing} outgoing and {successful} successful calls in its stats"
+        )
+    if set(finals) != calls:
+        missing = sorted(calls - set(finals))
+        raise LabError(f"{scn.name}: no final response in the UAC trace for {missing}")
+    # Every call ended as SIPp expected (no failed call): each is the intended outcome.
+    return Expected(
+        calls=len(calls),
+        outcomes=collections.Counter({scn.outcome: successful}),
+        final_status=collections.Counter(str(code) for code in finals.values()),
+    )
+
+
+def check_capture(pcap: Path, ports: Sequence[int], expected_calls: int) -> None:
+    """Cross-check with tshark, when installed, that the capture holds the calls."""
+    if shutil.which("tshark") is None:
+        return
+    argv = ["tshark", "-n", "-r", str(pcap)]
+    for port in ports:
+        argv += ["-d", f"udp.port=={port},sip", "-d", f"tcp.port=={port},sip"]
+    argv += ["-Y", "sip", "-T", "fields", "-e", "sip.Call-ID"]
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+    call_ids = {cid for line in result.stdout.splitlines() for cid in line.split(",") if cid}
+    if result.returncode != 0 or len(call_ids) != expected_calls:
+        raise LabError(
+            f"{pcap.name}: tshark sees {len(call_ids)} Call-IDs, {expected_calls} expected\n"
+            f"{result.stderr[-1000:]}"
+        )
+
+
+def write_json(path: Path, data: dict[str, object]) -> None:
+    path.write_text(json.dumps(data, indent=2) + "\n")
+
+
+# --------------------------------------------------------------------------
+# Captures
+
+
+@contextlib.contextmanager
+def workspace(label: str, keep: bool) -> Iterator[Path]:
+    """A temp dir per capture: removed on success unless keep, kept (and named) on failure."""
+    workdir = Path(tempfile.mkdtemp(prefix=f"siplab-{label}-"))
+    try:
+        yield workdir
+    except BaseException:
+        log(f"  logs kept in {workdir}")
+        raise
+    if keep:
+        log(f"  logs kept in {workdir}")
+    else:
+        shutil.rmtree(workdir)
+
+
+def capture_scenario(scn: Scenario, transport: Transport, out: Path, keep: bool) -> None:
+    stem = f"{transport.name}-{scn.name}"
+    with workspace(stem, keep) as workdir:
+        pcap = workdir / f"{stem}.pcap"
+        with tcpdump(pcap, scn.ports(), workdir):
+            runs = run_scenario(scn, transport, CALLS_PER_CAPTURE, workdir)
+        truth = expected_truth(scn, runs[0])
+        check_capture(pcap, scn.ports(), truth.calls)
+        shutil.move(str(pcap), out / pcap.name)
+        write_json(
+            out / f"{stem}.sipp.json",
+            {
+                "capture": pcap.name,
+                "scenario": scn.name,
+                "transport": transport.proto,
+                "ip": transport.ip,
+                "description": scn.description,
+                "sip_ports": scn.ports(),
+                "sipp": [run.as_json() for run in runs],
+                "kamailio": [kamailio_json(node) for node in scn.kamailio],
+                "expected": truth.as_json(),
+            },
+        )
+        log(f"  wrote {pcap.name}: {dict(truth.outcomes)} {dict(truth.final_status)}")
+
+
+def kamailio_json(node: Kamailio) -> dict[str, object]:
+    return {
+        "role": node.role,
+        "config_template": f"lab/kamailio/{node.role}.cfg.tmpl",
+        "defines": list(node.defines),
+        "port": PORTS[node.role],
+    }
+
+
+def capture_demo(out: Path, keep: bool) -> None:
+    """One tcpdump session over a mix of scenarios, saved as pcapng."""
+    ports = sorted(set(PORTS.values()))
+    with workspace("demo", keep) as workdir:
+        pcap = workdir / "demo.pcap"
+        sipp: list[dict[str, object]] = []
+        truths: list[Expected] = []
+        with tcpdump(pcap, ports, workdir):
+            for name, calls in DEMO_RUNS:
+                scn = SCENARIO_BY_NAME[name]
+                rundir = workdir / name
+                rundir.mkdir()
+                runs = run_scenario(scn, UDP4, calls, rundir)
+                truths.append(expected_truth(scn, runs[0]))
+                sipp += [{"scenario": name, **run.as_json()} for run in runs]
+        truth = truths[0]
+        for more in truths[1:]:
+            truth += more
+        check_capture(pcap, ports, truth.calls)
+        pcapng = workdir / "demo.pcapng"
+        subprocess.run(["editcap", "-F", "pcapng", str(pcap), str(pcapng)], check=True, timeout=60)
+        shutil.move(str(pcapng), out / pcapng.name)
+        write_json(
+            out / "demo.sipp.json",
+            {
+                "capture": pcapng.name,
+                "scenario": "demo",
+                "transport": "udp",
+                "ip": 4,
+                "description": "one capture of a mix: "
+                + ", ".join(f"{name} x{calls}" if calls > 1 else name for name, calls in DEMO_RUNS),
+                "sip_ports": ports,
+                "sipp": sipp,
+                "expected": truth.as_json(),
+            },
+        )
+        log(f"  wrote demo.pcapng: {truth.calls} calls {dict(truth.outcomes)}")
+
+
+@contextlib.contextmanager
+def exclusive_lab() -> Iterator[None]:
+    """One run.py at a time on this machine: they all use the same ports.
+
+    Two runs at once would each record the other's calls (the tshark check
+    then fails), so a second run waits for the first to finish.
+    """
+    lock_path = Path(tempfile.gettempdir()) / "siplab.lock"
+    with open(lock_path, "w") as lock:
+        deadline = time.monotonic() + LOCK_WAIT_S
+        waiting = False
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise LabError(f"another run.py held {lock_path} for {LOCK_WAIT_S}s") from None
+                if not waiting:
+                    log(f"run.py: waiting for another run.py to finish ({lock_path})")
+                    waiting = True
+                time.sleep(0.2)
+        yield  # the lock goes with the file when it is closed
+
+
+# --------------------------------------------------------------------------
+# Command line
+
+
+def all_captures() -> list[tuple[Scenario, Transport]]:
+    return [(scn, t) for scn in SCENARIOS for t in scn.transports]
+
+
+def select(names: Sequence[str]) -> list[tuple[Scenario, Transport]]:
+    """Scenario names select all their transports; capture names just one."""
+    by_capture = {f"{t.name}-{scn.name}": (scn, t) for scn, t in all_captures()}
+    chosen: list[tuple[Scenario, Transport]] = []
+    for name in names:
+        if name in SCENARIO_BY_NAME:
+            scn = SCENARIO_BY_NAME[name]
+            chosen += [(scn, t) for t in scn.transports]
+        elif name.removesuffix(".pcap") in by_capture:
+            chosen.append(by_capture[name.removesuffix(".pcap")])
+        else:
+            raise SystemExit(f"run.py: unknown scenario or capture {name!r} (see --list)")
+    return chosen
+
+
+def check_tools() -> None:
+    missing = [
+        tool for tool in ("sipp", "kamailio", "tcpdump", "editcap") if shutil.which(tool) is None
+    ]
+    if missing:
+        raise SystemExit(
+            f"run.py: missing {', '.join(missing)}: apt-get install sip-tester kamailio "
+            "kamailio-outbound-modules tcpdump tshark"
+        )
+    if os.geteuid() != 0:
+        raise SystemExit("run.py: must run as root (tcpdump on lo)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--out", type=Path, default=CAPTURES_DIR, help="output directory (default: captures/)"
+    )
+    parser.add_argument("--list", action="store_true", help="print the scenario names and exit")
+    parser.add_argument("--demo", action="store_true", help="generate demo.pcapng")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep each run's temp dir (configs, logs, SIPp traces)"
+    )
+    parser.add_argument(
+        "names", nargs="*", metavar="NAME", help="scenario (all transports) or capture name"
+    )
+    args = parser.parse_args(argv)
+
+    if args.list:
+        print("\n".join(scn.name for scn in SCENARIOS))
+        return 0
+    everything = not args.names and not args.demo
+    captures = all_captures() if everything else select(args.names)
+    check_tools()
+    args.out.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    try:
+        with exclusive_lab():
+            for scn, transport in captures:
+                capture_scenario(scn, transport, args.out, args.keep)
+            if everything or args.demo:
+                capture_demo(args.out, args.keep)
+    except LabError as error:
+        log(f"run.py: FAILED: {error}")
+        return 1
+    except KeyboardInterrupt:
+        log("run.py: interrupted (every process it started has been stopped)")
+        return 130
+    log(
+        f"run.py: {len(captures) + (1 if everything or args.demo else 0)} capture(s) "
+        f"in {time.monotonic() - started:.0f}s"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,7 @@
+#!/bin/sh
+# Regenerate the example reports in reports/ from the demo capture.
+set -eu
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-.venv/bin/python}
+NO_COLOR=1 "$PY" -m analyzer analyze captures/demo.pcapng --width 110 -o reports/demo.txt
+"$PY" -m analyzer analyze captures/demo.pcapng --format json -o reports/demo.json
