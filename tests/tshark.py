@@ -27,12 +27,7 @@ def sip_counts(path: Path, ports: Iterable[int] = ()) -> tuple[dict[str, int], d
     `ports` are extra UDP/TCP ports to decode as SIP: tshark finds SIP by
     port, we find it by start line, so it needs telling where to look.
     """
-    cmd = [require_tshark(), "-n", "-r", str(path), "-Y", "sip"]
-    for port in sorted(set(ports) - _DEFAULT_SIP_PORTS):
-        cmd += ["-d", f"udp.port=={port},sip", "-d", f"tcp.port=={port},sip"]
-    cmd += ["-T", "fields", "-e", "sip.Method", "-e", "sip.Status-Code"]
-    cmd += ["-E", "occurrence=a", "-E", "aggregator=,", "-E", "separator=/t"]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=True).stdout
+    out = _fields(path, ports, "sip.Method", "sip.Status-Code")
     methods: Counter[str] = Counter()
     statuses: Counter[int] = Counter()
     for line in out.splitlines():
@@ -40,3 +35,23 @@ def sip_counts(path: Path, ports: Iterable[int] = ()) -> tuple[dict[str, int], d
         methods.update(m for m in method_field.split(",") if m)
         statuses.update(int(s) for s in status_field.split(",") if s.strip().isdigit())
     return dict(sorted(methods.items())), dict(sorted(statuses.items()))
+
+
+def frame_cseqs(path: Path, ports: Iterable[int] = ()) -> list[tuple[int, str]]:
+    """Sorted (frame.number, CSeq number) of every SIP message tshark sees."""
+    rows: list[tuple[int, str]] = []
+    for line in _fields(path, ports, "frame.number", "sip.CSeq.seq").splitlines():
+        frame, _, seqs = line.partition("\t")
+        rows += [(int(frame), s) for s in seqs.split(",") if s]
+    return sorted(rows)
+
+
+def _fields(path: Path, ports: Iterable[int], *fields: str) -> str:
+    cmd = [require_tshark(), "-n", "-r", str(path), "-Y", "sip"]
+    for port in sorted(set(ports) - _DEFAULT_SIP_PORTS):
+        cmd += ["-d", f"udp.port=={port},sip", "-d", f"tcp.port=={port},sip"]
+    cmd += ["-T", "fields"]
+    for f in fields:
+        cmd += ["-e", f]
+    cmd += ["-E", "occurrence=a", "-E", "aggregator=,", "-E", "separator=/t"]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=True).stdout

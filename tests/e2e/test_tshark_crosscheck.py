@@ -13,7 +13,7 @@ import pytest
 
 from analyzer import Analysis, analyze
 from tests.conftest import CAPTURES, CORPUS
-from tests.tshark import sip_counts
+from tests.tshark import frame_cseqs, sip_counts
 
 
 def _corpus_captures() -> list[Path]:
@@ -60,3 +60,20 @@ def test_corpus_cross_check_covers_the_corpus() -> None:
     if not CORPUS.is_dir():
         pytest.skip("../shared/corpus not present")
     assert len(_corpus_captures()) >= 30
+
+
+@pytest.mark.tshark
+@pytest.mark.parametrize(
+    "rel",
+    ["demo.pcapng", "tcp4-proxy-auth.pcap", "tcp6-answered.pcap", "udp6-cancel.pcap"],
+)
+def test_frame_numbers_equal_wiresharks(rel: str) -> None:
+    # Each message's frame (the one where a TCP message completes) and its CSeq
+    # number, as a multiset, equal tshark's frame.number per SIP message.
+    path = CAPTURES / rel
+    analysis = analyze(str(path))
+    ours = sorted(
+        (m.frame, str(m.sip.cseq.number)) for m in analysis.messages if m.sip.cseq is not None
+    )
+    assert ours == frame_cseqs(path, _ports(analysis))
+    assert len(ours) == len(analysis.messages)
