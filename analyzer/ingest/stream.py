@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ..sip.parser import looks_like_sip
-from .capture import CaptureInfo, iter_frames
+from .capture import CaptureInfo, Frame, iter_frames
 from .decode import Decoded, Decoder, NonSip, Pending, Segment, Skip
 from .sctp import SctpReader
 from .tcp import TcpReassembler
@@ -122,16 +122,7 @@ def read_sip(path: str, acc: Accounting) -> Iterator[SipPacket]:
         if result.transport == "udp":
             if looks_like_sip(result.payload):
                 acc.sip += 1
-                yield SipPacket(
-                    frame.number,
-                    frame.time,
-                    "udp",
-                    result.src,
-                    result.sport,
-                    result.dst,
-                    result.dport,
-                    result.payload,
-                )
+                yield _packet(frame, result, "udp", result.payload)
             else:
                 acc.non_sip += 1
                 acc.non_sip_kinds[
@@ -147,16 +138,7 @@ def read_sip(path: str, acc: Accounting) -> Iterator[SipPacket]:
                 acc.non_sip += 1
                 acc.non_sip_kinds["sctp"] += 1
             for msg in found:
-                yield SipPacket(
-                    frame.number,
-                    frame.time,
-                    "sctp",
-                    result.src,
-                    result.sport,
-                    result.dst,
-                    result.dport,
-                    msg,
-                )
+                yield _packet(frame, result, "sctp", msg)
             continue
         tr = tcp.feed(result)
         if tr.duplicate:
@@ -167,17 +149,14 @@ def read_sip(path: str, acc: Accounting) -> Iterator[SipPacket]:
             acc.non_sip += 1
             acc.non_sip_kinds["tcp"] += 1
         for msg in tr.messages:
-            yield SipPacket(
-                frame.number,
-                frame.time,
-                "ws" if tr.websocket else "tcp",
-                result.src,
-                result.sport,
-                result.dst,
-                result.dport,
-                msg,
-            )
+            yield _packet(frame, result, "ws" if tr.websocket else "tcp", msg)
     _finish(info, acc, decoder, tcp)
+
+
+def _packet(frame: Frame, seg: Segment, transport: str, data: bytes) -> SipPacket:
+    return SipPacket(
+        frame.number, frame.time, transport, seg.src, seg.sport, seg.dst, seg.dport, data
+    )
 
 
 def _count(acc: Accounting, result: Decoded) -> None:
