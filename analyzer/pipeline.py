@@ -66,7 +66,7 @@ def _parse(pkt: SipPacket, acc: Accounting, index: int, capture: int) -> Message
         acc.sip_errors[exc.reason] += 1
         if pkt.transport == "udp":
             acc.reclassify_sip(f"malformed_sip:{exc.reason}")
-        acc.warnings.append(f"frame {pkt.frame}: unparseable SIP ({exc.reason}): {exc}")
+        acc.warn(f"frame {pkt.frame}: unparseable SIP ({exc.reason}): {exc}")
         return None
     acc.sip_messages += 1
     return Message(

@@ -40,6 +40,9 @@ class SipPacket:
     """The message bytes."""
 
 
+MAX_WARNINGS = 200
+
+
 @dataclass(slots=True)
 class Accounting:
     """Where every packet of one capture went. `packets == sip + non_sip + sum(skipped)`."""
@@ -70,6 +73,8 @@ class Accounting:
     """The file ended in the middle of a record."""
     warnings: list[str] = field(default_factory=list)
     """Human-readable warnings about the file."""
+    warnings_suppressed: int = 0
+    """Warnings beyond `MAX_WARNINGS`, counted but not kept."""
     first_time: float | None = None
     """Time of the first frame."""
     last_time: float | None = None
@@ -79,6 +84,13 @@ class Accounting:
     def balanced(self) -> bool:
         """Whether every packet is in exactly one bucket."""
         return self.packets == self.sip + self.non_sip + sum(self.skipped.values())
+
+    def warn(self, text: str) -> None:
+        """Record a warning; past `MAX_WARNINGS` only count them, so memory stays bounded."""
+        if len(self.warnings) < MAX_WARNINGS:
+            self.warnings.append(text)
+        else:
+            self.warnings_suppressed += 1
 
     def reclassify_sip(self, reason: str) -> None:
         """Move one frame from `sip` to skipped (e.g. its datagram did not parse)."""
@@ -176,19 +188,20 @@ def _count(acc: Accounting, result: Decoded) -> None:
 
 def _finish(info: CaptureInfo, acc: Accounting, decoder: Decoder, tcp: TcpReassembler) -> None:
     acc.truncated = info.truncated
-    acc.warnings.extend(info.warnings or [])
+    for text in info.warnings or []:
+        acc.warn(text)
     leftover = decoder.pending_frames() + decoder.expired_fragment_frames
     if leftover:
         acc.skipped["unreassembled_fragment"] += len(leftover)
     for (src, sport, dst, dport), rest in tcp.finish():
         if looks_like_sip(rest):
             acc.sip_errors["tcp_incomplete_message"] += 1
-            acc.warnings.append(
+            acc.warn(
                 f"TCP {src}:{sport} -> {dst}:{dport}: capture ended inside a SIP message "
                 f"({len(rest)} bytes)"
             )
     acc.tcp_gaps = tcp.gaps
     if acc.partial:
-        acc.warnings.append(
+        acc.warn(
             f"{acc.partial} frame(s) shorter than their IP length: decoded from the bytes captured"
         )

@@ -57,6 +57,7 @@ def build(analysis: Analysis) -> dict[str, Any]:
             "tcp_gaps": a.tcp_gaps,
             "truncated": a.truncated,
             "warnings": list(a.warnings),
+            "warnings_suppressed": a.warnings_suppressed,
             "first_time": a.first_time,
             "last_time": a.last_time,
         }
