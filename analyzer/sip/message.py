@@ -7,6 +7,7 @@ keeps repeated headers in order and keeps the raw text of every value.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 # RFC 3261 §7.3.3 and §20 compact forms, plus later RFCs:
@@ -104,10 +105,9 @@ def split_params(text: str) -> tuple[str, dict[str, str | None]]:
     return parts[0].strip(), params
 
 
-def _angle_span(value: str) -> tuple[int, int] | None:
-    """Offsets of the `<` and `>` enclosing a name-addr's URI, ignoring quoted text."""
+def _outside_quotes(value: str) -> Iterator[tuple[int, str]]:
+    """(index, character) of every character outside quoted strings (RFC 3261 §25.1)."""
     quoted = escaped = False
-    open_ = -1
     for i, ch in enumerate(value):
         if escaped:
             escaped = False
@@ -115,9 +115,17 @@ def _angle_span(value: str) -> tuple[int, int] | None:
             escaped = True
         elif ch == '"':
             quoted = not quoted
-        elif not quoted and ch == "<" and open_ < 0:
+        elif not quoted:
+            yield i, ch
+
+
+def _angle_span(value: str) -> tuple[int, int] | None:
+    """Offsets of the `<` and `>` enclosing a name-addr's URI, ignoring quoted text."""
+    open_ = -1
+    for i, ch in _outside_quotes(value):
+        if ch == "<" and open_ < 0:
             open_ = i
-        elif not quoted and ch == ">" and open_ >= 0:
+        elif ch == ">" and open_ >= 0:
             return open_, i
     return None
 
@@ -145,22 +153,13 @@ def address_uri(value: str) -> str:
 def split_comma_values(value: str) -> list[str]:
     """Split a header value on commas outside quotes and angle brackets (RFC 3261 §7.3.1)."""
     out: list[str] = []
-    depth = 0
-    quoted = False
-    escaped = False
-    start = 0
-    for i, ch in enumerate(value):
-        if escaped:
-            escaped = False
-        elif quoted and ch == "\\":
-            escaped = True
-        elif ch == '"':
-            quoted = not quoted
-        elif not quoted and ch == "<":
+    depth = start = 0
+    for i, ch in _outside_quotes(value):
+        if ch == "<":
             depth += 1
-        elif not quoted and ch == ">":
+        elif ch == ">":
             depth = max(0, depth - 1)
-        elif ch == "," and not quoted and depth == 0:
+        elif ch == "," and depth == 0:
             out.append(value[start:i].strip())
             start = i + 1
     out.append(value[start:].strip())
