@@ -25,6 +25,7 @@ def test_accounting_adds_up(path: Path) -> None:
     for acc in analysis.captures:
         assert acc.balanced
         assert acc.packets == acc.sip + acc.non_sip + sum(acc.skipped.values())
+        assert sum(acc.non_sip_kinds.values()) == acc.non_sip
         assert acc.sip_messages == len(analysis.messages)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..correlate import Call, Correlation, Message, Transaction
+from ..correlate import Correlation, Message, Transaction
 from ..correlate.transactions import transaction_key
 
 
@@ -51,7 +51,3 @@ class Context:
             if have is None or len(m.sip.vias) > len(have.sip.vias):
                 best[key] = m
         return sorted(best.values(), key=lambda m: m.index)
-
-    def call(self, call_id: str) -> Call | None:
-        """The call record for a Call-ID."""
-        return next((c for c in self.correlation.calls if c.call_id == call_id), None)

@@ -117,6 +117,8 @@ class Decoder:
 
     def __init__(self) -> None:
         self._frags: dict[tuple[object, ...], _Fragments] = {}
+        self._now = 0.0  # time of the frame being decoded (fragment timeouts)
+        self._frame = 0  # its number (frames held with a fragment)
         self.completed_fragment_frames: list[tuple[list[int], Decoded]] = []
         """(frames held, final result) for datagrams completed since last drained."""
         self.expired_fragment_frames: list[int] = []

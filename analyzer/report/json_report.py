@@ -50,6 +50,7 @@ def build(analysis: Analysis) -> dict[str, Any]:
             "packets": a.packets,
             "sip_packets": a.sip,
             "non_sip": a.non_sip,
+            "non_sip_kinds": dict(sorted(a.non_sip_kinds.items())),
             "sip_messages": a.sip_messages,
             "skipped": dict(sorted(a.skipped.items())),
             "sip_errors": dict(sorted(a.sip_errors.items())),

@@ -1,6 +1,6 @@
 """Pure SIP parsing (no I/O): `parse(bytes) -> SipMessage`, stream framing, errors."""
 
-from .errors import HeaderError, ParseError, StartLineError
+from .errors import ParseError, StartLineError
 from .framing import NEED_DATA, Framer
 from .message import CSeq, Header, SipMessage, Via, address_uri, canonical_name, header_params
 from .parser import KNOWN_METHODS, looks_like_sip, parse
@@ -11,7 +11,6 @@ __all__ = [
     "CSeq",
     "Framer",
     "Header",
-    "HeaderError",
     "ParseError",
     "SipMessage",
     "StartLineError",

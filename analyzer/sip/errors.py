@@ -21,7 +21,3 @@ class ParseError(Exception):
 
 class StartLineError(ParseError):
     """The first line is neither a Request-Line nor a Status-Line (RFC 3261 §7.1, §7.2)."""
-
-
-class HeaderError(ParseError):
-    """The header section is unusable (no header/body separator, bad header line)."""

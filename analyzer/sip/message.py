@@ -53,11 +53,13 @@ class Header:
     """Name as written on the wire (may be a compact form)."""
     value: str
     """Value with surrounding whitespace removed and folded lines joined."""
+    key: str
+    """Canonical lower-case long name (compact forms expanded), computed once for lookups."""
 
-    @property
-    def key(self) -> str:
-        """Canonical lower-case long name, for lookups."""
-        return canonical_name(self.name)
+    @classmethod
+    def of(cls, name: str, value: str) -> Header:
+        """A header with its lookup key derived from `name`."""
+        return cls(name, value, canonical_name(name))
 
 
 @dataclass(frozen=True, slots=True)

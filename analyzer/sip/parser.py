@@ -66,8 +66,8 @@ def looks_like_sip(data: bytes) -> bool:
 def parse(data: bytes) -> SipMessage:
     """Parse one complete SIP message.
 
-    Raises `StartLineError` or `HeaderError` (both `ParseError`) when the
-    bytes cannot be read as SIP.
+    Raises `StartLineError` (a `ParseError`) when the start line cannot be
+    read; every header-section problem is tolerated and named in `anomalies`.
     """
     anomalies: list[str] = []
     stripped = data.lstrip(b"\r\n")
@@ -116,8 +116,7 @@ def parse(data: bytes) -> SipMessage:
         anomalies.append("unsupported_version")
 
     headers = _parse_headers(lines[1:], anomalies)
-    msg = SipMessage(is_request, method, uri, status, reason, version, tuple(headers), b"")
-    body = _apply_content_length(msg, body, anomalies)
+    body = _apply_content_length(headers, body, anomalies)
     seen: set[str] = set()
     for h in headers:
         key = h.key
@@ -156,12 +155,12 @@ def _parse_headers(lines: list[str], anomalies: list[str]) -> list[Header]:
                 anomalies.append("malformed_header_line")
             continue
         headers.append((name.strip(), value.strip()))
-    return [Header(n, v) for n, v in headers]
+    return [Header.of(n, v) for n, v in headers]
 
 
-def _apply_content_length(msg: SipMessage, body: bytes, anomalies: list[str]) -> bytes:
+def _apply_content_length(headers: list[Header], body: bytes, anomalies: list[str]) -> bytes:
     """Cut the body to Content-Length (RFC 3261 §18.3, §20.14)."""
-    raw = msg.get("content-length")
+    raw = next((h.value for h in headers if h.key == "content-length"), None)
     if raw is None:
         if body:
             anomalies.append("missing_content_length")
