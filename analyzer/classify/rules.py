@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from ..catalogue import lookup
 from ..correlate import Message
-from ..sip import header_params
 from .context import Context
 from .model import Finding
 
@@ -138,11 +137,13 @@ def _outbound_439(ctx: Context) -> Iterator[Finding]:
         sip = req.sip
         tags = set(sip.option_tags("supported")) | set(sip.option_tags("require"))
         contacts = sip.contacts
-        params = [header_params(c) for c in contacts]
-        reg_id = next((p.get("reg-id") for p in params if "reg-id" in p), None)
-        instance = next((p.get("+sip.instance") for p in params if "+sip.instance" in p), None)
-        paths = sip.get_all("path")
-        path_ob = any("ob" in header_params(p) or ";ob" in p for p in paths)
+        reg_id = next((c.params["reg-id"] for c in contacts if "reg-id" in c.params), None)
+        instance = next(
+            (c.params["+sip.instance"] for c in contacts if "+sip.instance" in c.params), None
+        )
+        paths = sip.path
+        # RFC 5626 §5.1: the edge proxy marks its Path URI with the `ob` parameter.
+        path_ob = any("ob" in p.params or (p.uri is not None and "ob" in p.uri.params) for p in paths)
         vias = sip.vias
         # The UA's own Via is at the bottom; the one above it is the first hop.
         first_hop = vias[-2].sent_by if len(vias) >= 2 else req.src

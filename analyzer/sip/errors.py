@@ -21,3 +21,11 @@ class ParseError(Exception):
 
 class StartLineError(ParseError):
     """The first line is neither a Request-Line nor a Status-Line (RFC 3261 §7.1, §7.2)."""
+
+
+class UriError(ParseError):
+    """A URI that cannot be read (RFC 3261 §19.1, §25.1; RFC 5118)."""
+
+
+class BodyError(ParseError):
+    """A body that cannot be read as its Content-Type says (RFC 2046 multipart, RFC 8866 SDP)."""

@@ -1,14 +1,42 @@
-"""SIP message records: frozen, slotted dataclasses produced by `analyzer.sip.parse`.
+"""SIP message records produced by `analyzer.sip.parse`, with typed header access.
 
 Header access is case-insensitive, expands compact forms (RFC 3261 §7.3.3),
 keeps repeated headers in order and keeps the raw text of every value.
+Typed properties parse on access (parsing stays cheap for messages nobody
+looks into); none of them raises.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import NamedTuple
+
+from .body import BodyPart, body_parts
+from .errors import BodyError, UriError
+from .headers import (
+    Address,
+    Auth,
+    CSeq,
+    MediaType,
+    ParamValue,
+    Reason,
+    Via,
+    Warning,
+    int_or_none,
+    parse_address,
+    parse_auth,
+    parse_cseq,
+    parse_media_type,
+    parse_param_value,
+    parse_reason,
+    parse_via,
+    parse_warning,
+    split_comma_values,
+    split_params,
+)
+from .sdp import Sdp, parse_sdp
+from .uri import Uri, parse_uri
 
 # RFC 3261 §7.3.3 and §20 compact forms, plus later RFCs:
 # o (RFC 6665 Event), u (RFC 6665 Allow-Events), r (RFC 3515 Refer-To),
@@ -39,133 +67,31 @@ COMPACT_FORMS: dict[str, str] = {
 }
 
 
+@lru_cache(maxsize=2048)
 def canonical_name(name: str) -> str:
-    """Lower-case header name with compact forms expanded."""
+    """Lower-case header name with compact forms expanded (memoised: names repeat)."""
     low = name.strip().lower()
     return COMPACT_FORMS.get(low, low)
 
 
-@dataclass(frozen=True, slots=True)
-class Header:
-    """One header line as it appeared (after unfolding)."""
+class Header(NamedTuple):
+    """One header line as it appeared (after unfolding).
+
+    A NamedTuple rather than a frozen dataclass: a message has dozens and
+    tuple construction is several times cheaper on the parse hot path.
+    """
 
     name: str
     """Name as written on the wire (may be a compact form)."""
     value: str
     """Value with surrounding whitespace removed and folded lines joined."""
     key: str
-    """Canonical lower-case long name (compact forms expanded), computed once for lookups."""
+    """Canonical lower-case long name (compact forms expanded), for lookups."""
 
     @classmethod
     def of(cls, name: str, value: str) -> Header:
         """A header with its lookup key derived from `name`."""
         return cls(name, value, canonical_name(name))
-
-
-@dataclass(frozen=True, slots=True)
-class Via:
-    """One Via header value (RFC 3261 §20.42)."""
-
-    transport: str
-    """Transport from the sent-protocol, upper-case (UDP, TCP, TLS, SCTP, WS, WSS)."""
-    sent_by: str
-    """host[:port] as written."""
-    params: dict[str, str | None]
-    """Lower-cased parameter names to values (None for flags such as `rport`)."""
-
-    @property
-    def branch(self) -> str | None:
-        """The `branch` parameter, if any."""
-        return self.params.get("branch")
-
-
-@dataclass(frozen=True, slots=True)
-class CSeq:
-    """CSeq header (RFC 3261 §20.16)."""
-
-    number: int
-    """Sequence number."""
-    method: str
-    """Method, as written (case-sensitive per §7.1)."""
-
-
-# RFC 3261 §20.42 / §25.1: sent-protocol = protocol-name SLASH protocol-version
-# SLASH transport, where SLASH = SWS "/" SWS (whitespace allowed around "/").
-_VIA_HEAD = re.compile(r"^\s*[^/\s]+\s*/\s*[^/\s]+\s*/\s*([^/\s]+)\s+(.+?)\s*$", re.S)
-
-# Parameters after the URI/name-addr: split on ';' outside quotes.
-_PARAM_SPLIT = re.compile(r';(?=(?:[^"]*"[^"]*")*[^"]*$)')
-
-
-def split_params(text: str) -> tuple[str, dict[str, str | None]]:
-    """Split `value;a=b;c` into the value and lower-cased params (quotes kept)."""
-    parts = _PARAM_SPLIT.split(text)
-    params: dict[str, str | None] = {}
-    for part in parts[1:]:
-        name, eq, val = part.partition("=")
-        params[name.strip().lower()] = val.strip() if eq else None
-    return parts[0].strip(), params
-
-
-def _outside_quotes(value: str) -> Iterator[tuple[int, str]]:
-    """(index, character) of every character outside quoted strings (RFC 3261 §25.1)."""
-    quoted = escaped = False
-    for i, ch in enumerate(value):
-        if escaped:
-            escaped = False
-        elif quoted and ch == "\\":
-            escaped = True
-        elif ch == '"':
-            quoted = not quoted
-        elif not quoted:
-            yield i, ch
-
-
-def _angle_span(value: str) -> tuple[int, int] | None:
-    """Offsets of the `<` and `>` enclosing a name-addr's URI, ignoring quoted text."""
-    open_ = -1
-    for i, ch in _outside_quotes(value):
-        if ch == "<" and open_ < 0:
-            open_ = i
-        elif ch == ">" and open_ >= 0:
-            return open_, i
-    return None
-
-
-def header_params(value: str) -> dict[str, str | None]:
-    """Header parameters of a (name-addr / addr-spec) value, RFC 3261 §20.10.
-
-    For a name-addr the params follow the closing `>` (quoted parameter
-    values such as `+sip.instance="<urn:...>"` may hold angle brackets); for a
-    bare addr-spec every `;` param belongs to the header (§20.10).
-    """
-    span = _angle_span(value)
-    tail = value[span[1] + 1 :] if span else value
-    return split_params(tail)[1]
-
-
-def address_uri(value: str) -> str:
-    """The URI inside a name-addr or addr-spec value (without header params)."""
-    span = _angle_span(value)
-    if span:
-        return value[span[0] + 1 : span[1]].strip()
-    return split_params(value)[0]
-
-
-def split_comma_values(value: str) -> list[str]:
-    """Split a header value on commas outside quotes and angle brackets (RFC 3261 §7.3.1)."""
-    out: list[str] = []
-    depth = start = 0
-    for i, ch in _outside_quotes(value):
-        if ch == "<":
-            depth += 1
-        elif ch == ">":
-            depth = max(0, depth - 1)
-        elif ch == "," and depth == 0:
-            out.append(value[start:i].strip())
-            start = i + 1
-    out.append(value[start:].strip())
-    return [v for v in out if v]
 
 
 # Headers whose values are never comma lists (RFC 3261 §7.3.1 exceptions and
@@ -176,6 +102,7 @@ _NOT_COMMA_LISTS = frozenset(
         "authorization",
         "proxy-authenticate",
         "proxy-authorization",
+        "authentication-info",
         "date",
         "subject",
         "user-agent",
@@ -189,8 +116,24 @@ _NOT_COMMA_LISTS = frozenset(
         "retry-after",
         "organization",
         "identity",
+        "max-forwards",
+        "expires",
+        "min-expires",
+        "min-se",
+        "session-expires",
+        "flow-timer",
     }
 )
+
+
+def header_params(value: str) -> dict[str, str | None]:
+    """Header parameters of a name-addr / addr-spec value (RFC 3261 §20.10)."""
+    return dict(parse_address(value).params)
+
+
+def address_uri(value: str) -> str:
+    """The URI inside a name-addr or addr-spec value (without header params)."""
+    return parse_address(value).uri_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,48 +145,81 @@ class SipMessage:
     method: str | None
     """Request method (requests only)."""
     uri: str | None
-    """Request-URI (requests only)."""
+    """Request-URI as written (requests only; see `request_uri` for its parts)."""
     status: int | None
     """Status code (responses only)."""
     reason: str | None
     """Reason phrase as on the wire (responses only)."""
     version: str
     """SIP-Version from the start line, e.g. `SIP/2.0`."""
-    headers: tuple[Header, ...]
-    """Every header, in order."""
+    names: tuple[str, ...]
+    """Header names as written on the wire (may be compact forms), in order."""
+    values: tuple[str, ...]
+    """Header values (whitespace trimmed, folded lines joined), parallel to `names`."""
+    keys: tuple[str, ...]
+    """Canonical lower-case long names (compact forms expanded), parallel to `names`."""
     body: bytes
-    """Message body (per Content-Length when present)."""
+    """Message body (per Content-Length when present, RFC 3261 §18.3)."""
     anomalies: tuple[str, ...] = field(default=())
-    """Named, tolerated deviations from the grammar ("weirds")."""
+    """Named, tolerated deviations from the grammar ("weirds"), in order found."""
+
+    # Headers are kept as three parallel tuples rather than a tuple of
+    # records: building one object per header line dominated parse time.
 
     # -- generic access -------------------------------------------------
+
+    @property
+    def headers(self) -> tuple[Header, ...]:
+        """Every header, in order."""
+        return tuple(map(Header, self.names, self.values, self.keys))
 
     def get_all(self, name: str) -> list[str]:
         """Every value of a header, comma-separated values split, in order."""
         key = canonical_name(name)
-        values: list[str] = []
-        for h in self.headers:
-            if h.key == key:
-                if key in _NOT_COMMA_LISTS:
-                    values.append(h.value)
-                else:
-                    values.extend(split_comma_values(h.value))
-        return values
+        values = [v for k, v in zip(self.keys, self.values, strict=True) if k == key]
+        if key in _NOT_COMMA_LISTS or not values:
+            return values
+        return [item for v in values for item in split_comma_values(v)]
 
     def get(self, name: str) -> str | None:
         """The first value of a header (first header line, unsplit), or None."""
         key = canonical_name(name)
-        for h in self.headers:
-            if h.key == key:
-                return h.value
-        return None
+        try:
+            return self.values[self.keys.index(key)]
+        except ValueError:
+            return None
 
     def has(self, name: str) -> bool:
         """Whether the header is present at all."""
-        key = canonical_name(name)
-        return any(h.key == key for h in self.headers)
+        return canonical_name(name) in self.keys
 
-    # -- typed access ---------------------------------------------------
+    def _int(self, name: str) -> int | None:
+        raw = self.get(name)
+        return int_or_none(raw.split(";", 1)[0]) if raw is not None else None
+
+    def _addresses(self, name: str) -> tuple[Address, ...]:
+        return tuple(parse_address(v) for v in self.get_all(name))
+
+    # -- start line -----------------------------------------------------
+
+    @property
+    def request_uri(self) -> Uri | None:
+        """The Request-URI parsed (RFC 3261 §19.1), None for responses or unreadable URIs."""
+        if self.uri is None:
+            return None
+        try:
+            return parse_uri(self.uri)
+        except UriError:
+            return None
+
+    @property
+    def first_line(self) -> str:
+        """The start line, rebuilt."""
+        if self.is_request:
+            return f"{self.method} {self.uri} {self.version}"
+        return f"{self.version} {self.status} {self.reason}"
+
+    # -- dialog and transaction identifiers -------------------------------
 
     @property
     def call_id(self) -> str | None:
@@ -254,75 +230,244 @@ class SipMessage:
     def cseq(self) -> CSeq | None:
         """CSeq (RFC 3261 §20.16), None when absent or unreadable."""
         raw = self.get("cseq")
-        if raw is None:
-            return None
-        parts = raw.split()
-        if len(parts) != 2 or not parts[0].isdigit():
-            return None
-        return CSeq(int(parts[0]), parts[1])
+        return parse_cseq(raw) if raw is not None else None
 
     @property
     def vias(self) -> tuple[Via, ...]:
         """The Via stack, top first (RFC 3261 §20.42)."""
-        out: list[Via] = []
-        for value in self.get_all("via"):
-            head, params = split_params(value)
-            m = _VIA_HEAD.match(head)
-            if m:
-                out.append(Via(m.group(1).upper(), re.sub(r"\s+", "", m.group(2)), params))
-            else:
-                out.append(Via("", head, params))
-        return tuple(out)
+        return tuple(parse_via(v) for v in self.get_all("via"))
+
+    @property
+    def from_addr(self) -> Address | None:
+        """From (RFC 3261 §20.20)."""
+        raw = self.get("from")
+        return parse_address(raw) if raw is not None else None
+
+    @property
+    def to_addr(self) -> Address | None:
+        """To (RFC 3261 §20.39)."""
+        raw = self.get("to")
+        return parse_address(raw) if raw is not None else None
 
     @property
     def from_(self) -> str | None:
-        """From header value."""
+        """From header value as written."""
         return self.get("from")
 
     @property
     def to(self) -> str | None:
-        """To header value."""
+        """To header value as written."""
         return self.get("to")
 
     @property
     def from_tag(self) -> str | None:
         """The From `tag` parameter."""
-        value = self.from_
-        return header_params(value).get("tag") if value else None
+        addr = self.from_addr
+        return addr.tag if addr else None
 
     @property
     def to_tag(self) -> str | None:
         """The To `tag` parameter."""
-        value = self.to
-        return header_params(value).get("tag") if value else None
+        addr = self.to_addr
+        return addr.tag if addr else None
+
+    # -- addresses and routing -------------------------------------------
+
+    @property
+    def contacts(self) -> tuple[Address, ...]:
+        """Contact values (RFC 3261 §20.10); `*` is an Address with `is_wildcard`."""
+        return self._addresses("contact")
+
+    @property
+    def path(self) -> tuple[Address, ...]:
+        """Path (RFC 3327), top first."""
+        return self._addresses("path")
+
+    @property
+    def route(self) -> tuple[Address, ...]:
+        """Route (RFC 3261 §20.34)."""
+        return self._addresses("route")
+
+    @property
+    def record_route(self) -> tuple[Address, ...]:
+        """Record-Route (RFC 3261 §20.30)."""
+        return self._addresses("record-route")
+
+    @property
+    def p_asserted_identity(self) -> tuple[Address, ...]:
+        """P-Asserted-Identity (RFC 3325 §9.1)."""
+        return self._addresses("p-asserted-identity")
+
+    # -- scalars ---------------------------------------------------------
+
+    @property
+    def max_forwards(self) -> int | None:
+        """Max-Forwards (RFC 3261 §20.22)."""
+        return self._int("max-forwards")
+
+    @property
+    def expires(self) -> int | None:
+        """Expires in seconds (RFC 3261 §20.19)."""
+        return self._int("expires")
+
+    @property
+    def min_expires(self) -> int | None:
+        """Min-Expires (RFC 3261 §20.23)."""
+        return self._int("min-expires")
+
+    @property
+    def min_se(self) -> int | None:
+        """Min-SE (RFC 4028 §5)."""
+        return self._int("min-se")
+
+    @property
+    def session_expires(self) -> ParamValue | None:
+        """Session-Expires with its `refresher` parameter (RFC 4028 §4)."""
+        raw = self.get("session-expires")
+        return parse_param_value(raw) if raw is not None else None
+
+    @property
+    def flow_timer(self) -> int | None:
+        """Flow-Timer (RFC 5626 §10)."""
+        return self._int("flow-timer")
+
+    @property
+    def retry_after(self) -> int | None:
+        """Retry-After delta-seconds (RFC 3261 §20.33)."""
+        raw = self.get("retry-after")
+        return parse_param_value(raw).seconds if raw is not None else None
 
     @property
     def content_length(self) -> int | None:
         """Content-Length value, None when absent or not a number."""
-        raw = self.get("content-length")
-        return int(raw) if raw is not None and raw.strip().isdigit() else None
+        return self._int("content-length")
+
+    # -- option tags and capabilities --------------------------------------
 
     def option_tags(self, name: str) -> list[str]:
         """Option tags of Supported/Require/Unsupported/Proxy-Require, lower-cased."""
         return [v.strip().lower() for v in self.get_all(name) if v.strip()]
 
     @property
-    def contacts(self) -> list[str]:
-        """Contact values (RFC 3261 §20.10), `*` included as written."""
-        return self.get_all("contact")
+    def require(self) -> tuple[str, ...]:
+        """Require option tags (RFC 3261 §20.32)."""
+        return tuple(self.option_tags("require"))
 
     @property
-    def retry_after(self) -> int | None:
-        """Retry-After delta-seconds (RFC 3261 §20.33)."""
-        raw = self.get("retry-after")
-        if raw is None:
-            return None
-        head = raw.split(";", 1)[0].split("(", 1)[0].strip()
-        return int(head) if head.isdigit() else None
+    def supported(self) -> tuple[str, ...]:
+        """Supported option tags (RFC 3261 §20.37)."""
+        return tuple(self.option_tags("supported"))
 
     @property
-    def first_line(self) -> str:
-        """The start line, rebuilt."""
-        if self.is_request:
-            return f"{self.method} {self.uri} {self.version}"
-        return f"{self.version} {self.status} {self.reason}"
+    def unsupported(self) -> tuple[str, ...]:
+        """Unsupported option tags (RFC 3261 §20.40)."""
+        return tuple(self.option_tags("unsupported"))
+
+    @property
+    def proxy_require(self) -> tuple[str, ...]:
+        """Proxy-Require option tags (RFC 3261 §20.29)."""
+        return tuple(self.option_tags("proxy-require"))
+
+    @property
+    def allow(self) -> tuple[str, ...]:
+        """Allow methods as written (RFC 3261 §20.5)."""
+        return tuple(self.get_all("allow"))
+
+    @property
+    def accept(self) -> tuple[MediaType, ...]:
+        """Accept media ranges (RFC 3261 §20.1)."""
+        return tuple(parse_media_type(v) for v in self.get_all("accept"))
+
+    # -- diagnostics -------------------------------------------------------
+
+    @property
+    def reasons(self) -> tuple[Reason, ...]:
+        """Reason values (RFC 3326), e.g. one SIP and one Q.850."""
+        return tuple(parse_reason(v) for v in self.get_all("reason"))
+
+    @property
+    def warnings(self) -> tuple[Warning, ...]:
+        """Warning values (RFC 3261 §20.43)."""
+        return tuple(parse_warning(v) for v in self.get_all("warning"))
+
+    @property
+    def identity(self) -> ParamValue | None:
+        """Identity (RFC 8224 §4.1): the signed token and its `info`/`alg`/`ppt` params."""
+        raw = self.get("identity")
+        return parse_param_value(raw) if raw is not None else None
+
+    @property
+    def user_agent(self) -> str | None:
+        """User-Agent (RFC 3261 §20.41)."""
+        return self.get("user-agent")
+
+    @property
+    def server(self) -> str | None:
+        """Server (RFC 3261 §20.35)."""
+        return self.get("server")
+
+    def auth(self, name: str) -> tuple[Auth, ...]:
+        """Authorization, Proxy-Authorization, WWW-Authenticate or Proxy-Authenticate values."""
+        key = canonical_name(name)
+        return tuple(parse_auth(v) for k, v in zip(self.keys, self.values, strict=True) if k == key)
+
+    @property
+    def authorization(self) -> tuple[Auth, ...]:
+        """Authorization credentials (RFC 3261 §20.7)."""
+        return self.auth("authorization")
+
+    @property
+    def proxy_authorization(self) -> tuple[Auth, ...]:
+        """Proxy-Authorization credentials (RFC 3261 §20.28)."""
+        return self.auth("proxy-authorization")
+
+    @property
+    def www_authenticate(self) -> tuple[Auth, ...]:
+        """WWW-Authenticate challenges (RFC 3261 §20.44)."""
+        return self.auth("www-authenticate")
+
+    @property
+    def proxy_authenticate(self) -> tuple[Auth, ...]:
+        """Proxy-Authenticate challenges (RFC 3261 §20.27)."""
+        return self.auth("proxy-authenticate")
+
+    # -- body --------------------------------------------------------------
+
+    @property
+    def content_type(self) -> MediaType | None:
+        """Content-Type (RFC 3261 §20.15)."""
+        raw = self.get("content-type")
+        return parse_media_type(raw) if raw is not None else None
+
+    @property
+    def body_parts(self) -> tuple[BodyPart, ...]:
+        """The body's leaf parts (multipart split, RFC 5621); () for no body or a bad multipart."""
+        if not self.body:
+            return ()
+        try:
+            return body_parts(self.content_type, self.body)
+        except BodyError:
+            return ()
+
+    @property
+    def sdp(self) -> Sdp | None:
+        """The SDP body or SDP part (RFC 3264 offer/answer), None when there is none."""
+        for part in self.body_parts:
+            if part.content_type is not None and part.content_type.mime == "application/sdp":
+                try:
+                    return parse_sdp(part.body)
+                except BodyError:
+                    return None
+        return None
+
+
+__all__ = [
+    "COMPACT_FORMS",
+    "Header",
+    "SipMessage",
+    "address_uri",
+    "canonical_name",
+    "header_params",
+    "split_comma_values",
+    "split_params",
+]

@@ -1,30 +1,50 @@
 """The pure SIP parser: `parse(bytes) -> SipMessage` (RFC 3261 §7, §20, §25).
 
 Tolerant: deviations that still leave the message readable are recorded as
-named anomalies on the message; what cannot be read raises `ParseError`.
-No I/O, no globals beyond constant tables.
+named anomalies on the message (RFC 4475 lists what a liberal element may
+accept); what cannot be read raises `ParseError`. No I/O; the only module
+state is constant tables.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from functools import lru_cache
+from itertools import islice
 
-from .errors import ParseError, StartLineError
-from .message import Header, SipMessage, canonical_name
+from .errors import ParseError, StartLineError, UriError
+from .headers import (
+    MAX_DELTA_SECONDS,
+    MAX_MAX_FORWARDS,
+    is_plain_address,
+    is_plain_sip_uri,
+    parse_address,
+    parse_warning,
+    separator_defects,
+    split_comma_values,
+    split_params,
+)
+from .message import SipMessage, canonical_name
+from .uri import parse_uri
 
 # RFC 3261 §25.1: Request-Line = Method SP Request-URI SP SIP-Version CRLF
 # Method = INVITEm / ... / extension-method; extension-method = token
 _TOKEN = r"[A-Za-z0-9\-.!%*_+`'~]+"
-_REQUEST_LINE = re.compile(rf"^({_TOKEN}) (\S+) (SIP/\d+\.\d+)$")
+_REQUEST_LINE = re.compile(rf"({_TOKEN}) (\S+) (SIP/\d+\.\d+)")
+# Liberal form (RFC 4475 §3.1.2.7-10): extra SP, trailing SP, LWS in the URI.
+_LOOSE_REQUEST_LINE = re.compile(rf"({_TOKEN})([ \t]+)(.+?)([ \t]+)(SIP/\d+\.\d+)([ \t]*)")
 # RFC 3261 §25.1: Status-Line = SIP-Version SP Status-Code SP Reason-Phrase CRLF
-# Status-Code = 3DIGIT; Reason-Phrase may be empty.
-_STATUS_LINE = re.compile(r"^(SIP/\d+\.\d+) (\d{3})(?: (.*))?$")
+_STATUS_LINE = re.compile(r"(SIP/\d+\.\d+) (\d{3}) (.*)", re.S)
+_LOOSE_STATUS_LINE = re.compile(r"(SIP/\d+\.\d+)[ \t]+(\d+)(?:[ \t]+(.*)|[ \t]*)", re.S)
 
-# Line ends: CRLF per RFC 3261 §7, but LF alone and CR alone are seen in the
-# wild (and tshark splits on them too).
-_LINE_END = re.compile(r"\r\n|\n|\r")
-_BARE_CR = re.compile(r"\r(?!\n)")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_LINE_END = re.compile(r"\r\n|\n|\r")
+# RFC 3261 §20.17 / §25.1: rfc1123-date with "GMT" as the only zone.
+_DATE = re.compile(
+    r"^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} "
+    r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$"
+)
 
 # Methods defined by RFC 3261 and its extensions (RFC 3262, 3265/6665, 3311,
 # 3428, 3515, 3903, 6086); anything else is legal but flagged.
@@ -47,15 +67,30 @@ KNOWN_METHODS = frozenset(
     }
 )
 
-# Headers that RFC 3261 §20 allows only once; a repeat is an anomaly.
+# Headers that RFC 3261 §20 allows only once; a repeat is an anomaly
+# (RFC 4475 §3.3.8).
 _SINGLETONS = frozenset(
     {"call-id", "cseq", "from", "to", "max-forwards", "content-length", "content-type"}
 )
+_REQUIRED = ("call-id", "cseq", "from", "to", "via")
 
 # Cheap test used by ingest to decide whether a payload starts like SIP.
 START_LINE_PREFIX = re.compile(
     rb"(?:SIP/2\.0 \d{3}|[A-Za-z0-9\-.!%*_+`'~]+ [^ \r\n]+ SIP/2\.0[\r\n])"
 )
+_HEADER_NAME = re.compile(_TOKEN)
+# Lookup keys for the names seen in nearly every message (others go through
+# the memoised `canonical_name`).
+_KEYS = {
+    n: canonical_name(n)
+    for n in (
+        "Via Max-Forwards To From Call-ID CSeq Contact Content-Type Content-Length "
+        "User-Agent Server Allow Supported Require Expires Record-Route Route "
+        "Authorization WWW-Authenticate Proxy-Authorization Proxy-Authenticate "
+        "Call-Id Cseq Content-type Content-length Max-forwards Record-route "
+        "v f t i m l c k Accept Date Subject Organization P-Asserted-Identity"
+    ).split()
+}
 
 
 def looks_like_sip(data: bytes) -> bool:
@@ -63,120 +98,315 @@ def looks_like_sip(data: bytes) -> bool:
     return START_LINE_PREFIX.match(data.lstrip(b"\r\n")) is not None
 
 
+def _add(anomalies: list[str], name: str) -> None:
+    if name not in anomalies:
+        anomalies.append(name)
+
+
 def parse(data: bytes) -> SipMessage:
     """Parse one complete SIP message.
 
     Raises `StartLineError` (a `ParseError`) when the start line cannot be
-    read; every header-section problem is tolerated and named in `anomalies`.
+    read; every other problem is tolerated and named in `anomalies`.
     """
     anomalies: list[str] = []
-    stripped = data.lstrip(b"\r\n")
-    if len(stripped) != len(data):
-        # §7.5: implementations SHOULD ignore leading CRLFs on a stream.
-        anomalies.append("leading_crlf")
-    head, sep, body = stripped.partition(b"\r\n\r\n")
-    if not sep:
-        head, sep, body = stripped.partition(b"\n\n")
-        if sep:
-            anomalies.append("lf_line_endings")
+    if data[:1] in (b"\r", b"\n"):
+        # §7.5: elements SHOULD ignore CRLFs before the start line.
+        data = data.lstrip(b"\r\n")
+    end = data.find(b"\r\n\r\n")
+    if end >= 0:
+        head, body = data[:end], data[end + 4 :]
+    else:
+        end = data.find(b"\n\n")
+        if end >= 0:
+            head, body = data[:end], data[end + 2 :]
         else:
             # Cut short (e.g. a truncated datagram): read what headers there are.
             anomalies.append("missing_header_terminator")
-            head = stripped
-    elif b"\r" not in head and b"\n" in head:
-        anomalies.append("lf_line_endings")
-    text = head.decode("utf-8", errors="replace")
-    if "\ufffd" in text:
+            head, body = data, b""
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        # RFC 3261 §7.3.1: header text is UTF-8; keep what is readable.
+        text = head.decode("utf-8", "replace")
         anomalies.append("invalid_utf8")
-    lines = _LINE_END.split(text)
-    if _BARE_CR.search(text):
-        anomalies.append("bare_cr_line_ending")
-    start = lines[0]
-    if _CONTROL.search(start):
-        # RFC 3261 §25.1: no start-line element may hold control characters.
-        raise StartLineError("control_character_in_start_line", "control character in start line")
+    lines = text.split("\r\n")
+    if text.count("\n") != len(lines) - 1 or text.count("\r") != len(lines) - 1:
+        # Mixed or bare line endings; tshark splits on these too.
+        lines = _LINE_END.split(text)
+        if "\r" not in text:
+            anomalies.append("lf_line_endings")
+        else:
+            anomalies.append("mixed_line_endings")
 
-    method: str | None = None
-    uri: str | None = None
-    status: int | None = None
-    reason: str | None = None
-    if m := _STATUS_LINE.match(start):
-        version, status, reason = m.group(1), int(m.group(2)), m.group(3) or ""
-        is_request = False
-        if not 100 <= status <= 699:
-            raise StartLineError("status_code_out_of_range", f"status code {status} not in 100-699")
-    elif m := _REQUEST_LINE.match(start):
-        method, uri, version = m.group(1), m.group(2), m.group(3)
-        is_request = True
-        if method not in KNOWN_METHODS:
-            anomalies.append("unknown_method")
-    else:
-        raise StartLineError("bad_start_line", f"not a SIP start line: {start[:80]!r}")
-    if version != "SIP/2.0":
-        anomalies.append("unsupported_version")
-
-    headers = _parse_headers(lines[1:], anomalies)
-    body = _apply_content_length(headers, body, anomalies)
-    seen: set[str] = set()
-    for h in headers:
-        key = h.key
-        if key in _SINGLETONS and key in seen and "duplicate_singleton_header" not in anomalies:
-            anomalies.append("duplicate_singleton_header")
-        seen.add(key)
-    for required in ("call-id", "cseq", "from", "to", "via"):
-        if required not in seen:
-            anomalies.append(f"missing_{required.replace('-', '_')}")
+    is_request, method, uri, status, reason, version = _start_line(lines[0], anomalies)
+    names, values, keys = _headers(lines, anomalies)
+    body = _content_length(keys, values, body, anomalies)
+    if is_request:
+        _check_request(method or "", uri or "", keys, values, anomalies)
     return SipMessage(
-        is_request, method, uri, status, reason, version, tuple(headers), body, tuple(anomalies)
+        is_request, method, uri, status, reason, version, names, values, keys, body,
+        tuple(dict.fromkeys(anomalies)),
     )
 
 
-def _parse_headers(lines: list[str], anomalies: list[str]) -> list[Header]:
-    """Header lines to `Header`s, unfolding continuation lines (RFC 3261 §7.3.1)."""
-    headers: list[tuple[str, str]] = []
-    for raw in lines:
-        line = raw.rstrip("\r")
-        if not line:
-            continue
-        if line[0] in " \t":
-            # LWS folding: the line continues the previous header value.
-            if not headers:
-                if "folded_first_header" not in anomalies:
-                    anomalies.append("folded_first_header")
-                continue
-            name, value = headers[-1]
-            headers[-1] = (name, f"{value} {line.strip()}")
-            if "folded_header" not in anomalies:
-                anomalies.append("folded_header")
-            continue
+_StartLine = tuple[bool, str | None, str | None, int | None, str | None, str]
+
+
+def _start_line(line: str, anomalies: list[str]) -> _StartLine:
+    """Read the Request-Line or Status-Line (RFC 3261 §7.1, §7.2)."""
+    if not line.strip():
+        raise StartLineError("empty_start_line", "no start line")
+    if _CONTROL.search(line):
+        # §25.1: no start-line element may hold control characters.
+        raise StartLineError("control_character_in_start_line", "control character in start line")
+    if line.startswith("SIP/"):
+        m = _STATUS_LINE.fullmatch(line)
+        if m is None:
+            m = _LOOSE_STATUS_LINE.fullmatch(line)
+            if m is None:
+                raise StartLineError("bad_status_line", f"not a SIP status line: {line[:80]!r}")
+            if len(m.group(2)) != 3:  # noqa: PLR2004
+                # RFC 4475 §3.1.2.19: a status code is exactly three digits.
+                raise StartLineError(
+                    "status_code_out_of_range", f"status code {m.group(2)[:20]} is not 3 digits"
+                )
+            # §3.1.1.13: the SP after the code is required even with no reason.
+            _add(anomalies, "malformed_status_line")
+        version, code = m.group(1), int(m.group(2))
+        if not 100 <= code <= 699:  # noqa: PLR2004
+            raise StartLineError("status_code_out_of_range", f"status code {code} not in 100-699")
+        _check_version(version, anomalies)
+        return False, None, None, code, m.group(3) or "", version
+    m = _REQUEST_LINE.fullmatch(line)
+    if m is not None:
+        method, uri, version = m.group(1), m.group(2), m.group(3)
+    else:
+        m = _LOOSE_REQUEST_LINE.fullmatch(line)
+        if m is None:
+            raise StartLineError("bad_start_line", f"not a SIP start line: {line[:80]!r}")
+        method, sep1, uri, sep2, version, trailing = m.groups()
+        if sep1 != " " or sep2 != " ":
+            anomalies.append("extra_whitespace_in_start_line")  # RFC 4475 §3.1.2.9
+        if any(ch in uri for ch in " \t"):
+            anomalies.append("whitespace_in_request_uri")  # §3.1.2.8
+            uri = re.sub(r"[ \t]+", "", uri)
+        if trailing:
+            anomalies.append("trailing_whitespace_in_start_line")  # §3.1.2.10
+    if uri.startswith("<") and uri.endswith(">"):
+        # RFC 4475 §3.1.2.7: a liberal element may ignore the brackets.
+        anomalies.append("angle_brackets_in_request_uri")
+        uri = uri[1:-1]
+    if method not in KNOWN_METHODS:
+        anomalies.append("unknown_method")
+    _check_version(version, anomalies)
+    return True, method, uri, None, None, version
+
+
+def _check_version(version: str, anomalies: list[str]) -> None:
+    if version != "SIP/2.0":
+        # RFC 4475 §3.1.2.16: answered with 505.
+        anomalies.append("unsupported_version")
+
+
+@lru_cache(maxsize=4096)
+def _name_key(raw: str) -> tuple[str, str] | None:
+    """(name, lookup key) for a header name as written, None if it is not a token (§25.1).
+
+    Memoised: a capture uses a few dozen distinct names.
+    """
+    name = raw.strip(" \t")
+    if not _HEADER_NAME.fullmatch(name):
+        return None
+    return name, canonical_name(name)
+
+
+_Headers = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+
+
+def _headers(lines: list[str], anomalies: list[str]) -> _Headers:
+    """Header lines to (names, values, keys), unfolding continuations (RFC 3261 §7.3.1)."""
+    key_of = _KEYS.get
+    names: list[str] = []
+    values: list[str] = []
+    keys: list[str] = []
+    add_name, add_value, add_key = names.append, values.append, keys.append
+    for line in islice(lines, 1, None):
         name, colon, value = line.partition(":")
-        if not colon or not name.strip() or " " in name.strip():
-            if "malformed_header_line" not in anomalies:
-                anomalies.append("malformed_header_line")
-            continue
-        headers.append((name.strip(), value.strip()))
-    return [Header.of(n, v) for n, v in headers]
+        key = key_of(name)
+        if key is None:
+            # Unusual: folding, whitespace before the colon, an unknown or bad name.
+            if not line:
+                continue
+            if line[0] in " \t":
+                # LWS folding: the line continues the previous header value (legal).
+                if not values:
+                    _add(anomalies, "folded_first_header")
+                else:
+                    values[-1] = f"{values[-1]} {line.strip()}".strip()
+                continue
+            known = _name_key(name) if colon else None
+            if known is None:
+                _add(anomalies, "malformed_header_line")
+                continue
+            name, key = known
+        add_name(name)
+        add_value(value.strip())
+        add_key(key)
+    seen = set(keys)
+    if len(seen) != len(keys) and any(keys.count(k) > 1 for k in _SINGLETONS & seen):
+        anomalies.append("duplicate_singleton_header")
+    if not seen.issuperset(_REQUIRED):
+        anomalies.extend(f"missing_{k.replace('-', '_')}" for k in _REQUIRED if k not in seen)
+    checks = _CHECKS
+    for key, value in zip(keys, values, strict=True):
+        if key in checks:
+            checks[key](value, anomalies)
+    return tuple(names), tuple(values), tuple(keys)
 
 
-def _apply_content_length(headers: list[Header], body: bytes, anomalies: list[str]) -> bytes:
+def _content_length(
+    keys: tuple[str, ...], values: tuple[str, ...], body: bytes, anomalies: list[str]
+) -> bytes:
     """Cut the body to Content-Length (RFC 3261 §18.3, §20.14)."""
-    raw = next((h.value for h in headers if h.key == "content-length"), None)
-    if raw is None:
+    if "content-length" not in keys:
         if body:
+            # §18.3: optional on UDP (the body runs to the datagram's end),
+            # mandatory on streams.
             anomalies.append("missing_content_length")
         return body
-    raw = raw.strip()
-    if not raw.isdigit():
-        anomalies.append("invalid_content_length")
+    lengths = [v for k, v in zip(keys, values, strict=True) if k == "content-length"]
+    if len(lengths) > 1 and len(set(lengths)) > 1:
+        # RFC 4475 §3.3.9: as good as no value; keep the datagram's bytes.
+        anomalies.append("conflicting_content_length")
+        return body
+    raw = lengths[0]
+    if not raw.isdigit() or not raw.isascii():
+        if raw.startswith("-") and raw[1:].isdigit():
+            anomalies.append("negative_content_length")  # RFC 4475 §3.1.2.3
+        else:
+            anomalies.append("invalid_content_length")
         return body
     length = int(raw)
     if length < len(body):
         if body[length:].strip(b"\r\n\x00 "):
+            # §18.3 / RFC 4475 §3.1.1.8: extra octets in a datagram are ignored.
             anomalies.append("extra_bytes_after_body")
         return body[:length]
     if length > len(body):
-        anomalies.append("invalid_content_length")
+        anomalies.append("content_length_exceeds_body")  # RFC 4475 §3.1.2.2
     return body
+
+
+# -- per-header checks ------------------------------------------------------
+# Each check appends anomaly names for one header value. They run at parse
+# time, so each keeps a cheap path for the well-formed case.
+
+
+def _check_cseq(value: str, anomalies: list[str]) -> None:
+    parts = value.split()
+    if len(parts) != 2 or not parts[0].isdigit():  # noqa: PLR2004
+        _add(anomalies, "invalid_cseq")
+    elif len(parts[0]) > 9 and int(parts[0]) > MAX_DELTA_SECONDS:  # noqa: PLR2004
+        _add(anomalies, "cseq_out_of_range")  # RFC 3261 §8.1.1.5: below 2**31 when sent
+
+
+def _check_max_forwards(value: str, anomalies: list[str]) -> None:
+    if not value.isdigit():
+        _add(anomalies, "invalid_max_forwards")
+    elif int(value) > MAX_MAX_FORWARDS:
+        _add(anomalies, "max_forwards_out_of_range")  # RFC 4475 §3.1.2.4
+
+
+def _check_delta(name: str) -> Callable[[str, list[str]], None]:
+    def check(value: str, anomalies: list[str]) -> None:
+        head = value.split(";", 1)[0].split("(", 1)[0].strip()
+        if not head.isdigit():
+            _add(anomalies, f"invalid_{name}")
+        elif len(head) > 9 and int(head) > MAX_DELTA_SECONDS:  # noqa: PLR2004
+            _add(anomalies, f"{name}_out_of_range")
+
+    return check
+
+
+def _check_addresses(value: str, anomalies: list[str]) -> None:
+    if "expires" not in value and "," not in value and is_plain_address(value):
+        return
+    for item in split_comma_values(value) if "," in value else [value]:
+        addr = parse_address(item)
+        for defect in addr.defects:
+            _add(anomalies, defect)
+        exp = addr.params.get("expires")
+        if exp is not None and exp.isdigit() and int(exp) > MAX_DELTA_SECONDS:
+            _add(anomalies, "contact_expires_out_of_range")  # RFC 4475 §3.1.2.4
+    if "," in value or ";" in value:
+        for defect in separator_defects(value):
+            _add(anomalies, defect)
+
+
+def _check_single_address(value: str, anomalies: list[str]) -> None:
+    if is_plain_address(value):
+        return
+    for defect in parse_address(value).defects:
+        _add(anomalies, defect)
+
+
+def _check_via(value: str, anomalies: list[str]) -> None:
+    for defect in separator_defects(value):
+        _add(anomalies, defect)
+    if "z9hG4bK;" in value or "z9hG4bK," in value or value.endswith("z9hG4bK"):
+        for item in split_comma_values(value):
+            if split_params(item)[1].get("branch") == "z9hG4bK":
+                # RFC 4475 §3.2.1: the magic cookie with no transaction id.
+                _add(anomalies, "branch_without_transaction_id")
+
+
+def _check_warning(value: str, anomalies: list[str]) -> None:
+    for item in split_comma_values(value):
+        w = parse_warning(item)
+        if w.code is None or not 100 <= w.code <= 999:  # noqa: PLR2004
+            _add(anomalies, "invalid_warning_code")  # RFC 3261 §20.43: 3DIGIT
+
+
+def _check_date(value: str, anomalies: list[str]) -> None:
+    if not _DATE.match(value):
+        _add(anomalies, "invalid_date")  # RFC 4475 §3.1.2.12: GMT only
+
+
+_CHECKS: dict[str, Callable[[str, list[str]], None]] = {
+    "cseq": _check_cseq,
+    "max-forwards": _check_max_forwards,
+    "expires": _check_delta("expires"),
+    "min-expires": _check_delta("min_expires"),
+    "retry-after": _check_delta("retry_after"),
+    "from": _check_single_address,
+    "to": _check_single_address,
+    "contact": _check_addresses,
+    "via": _check_via,
+    "warning": _check_warning,
+    "date": _check_date,
+}
+
+def _check_request(
+    method: str, uri: str, keys: tuple[str, ...], values: tuple[str, ...], anomalies: list[str]
+) -> None:
+    """Request-level consistency: CSeq method (§8.1.1.5) and the Request-URI (§19.1)."""
+    if "cseq" in keys:
+        parts = values[keys.index("cseq")].split()
+        if len(parts) == 2 and parts[1] != method:  # noqa: PLR2004
+            anomalies.append("cseq_method_mismatch")  # RFC 4475 §3.1.2.17-18
+    if not uri[:5].lower().startswith(("sip:", "sips:", "tel:")):
+        return  # other schemes are legal and opaque (RFC 4475 §3.3.2)
+    if is_plain_sip_uri(uri):
+        return
+    try:
+        parsed = parse_uri(uri)
+    except UriError as exc:
+        anomalies.append(exc.reason)
+        return
+    if parsed.headers:
+        # RFC 3261 §19.1.5 / RFC 4475 §3.1.2.11: no headers in a Request-URI.
+        anomalies.append("headers_in_request_uri")
 
 
 __all__ = ["KNOWN_METHODS", "ParseError", "canonical_name", "looks_like_sip", "parse"]
