@@ -143,7 +143,9 @@ def _outbound_439(ctx: Context) -> Iterator[Finding]:
         )
         paths = sip.path
         # RFC 5626 §5.1: the edge proxy marks its Path URI with the `ob` parameter.
-        path_ob = any("ob" in p.params or (p.uri is not None and "ob" in p.uri.params) for p in paths)
+        path_ob = any(
+            "ob" in p.params or (p.uri is not None and "ob" in p.uri.params) for p in paths
+        )
         vias = sip.vias
         # The UA's own Via is at the bottom; the one above it is the first hop.
         first_hop = vias[-2].sent_by if len(vias) >= 2 else req.src

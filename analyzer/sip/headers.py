@@ -100,7 +100,7 @@ def split_params(text: str) -> tuple[str, dict[str, str | None]]:
 def unquote(value: str) -> str:
     """The content of a quoted-string with quoted-pairs expanded (RFC 3261 §25.1)."""
     v = value.strip()
-    if len(v) >= 2 and v[0] == '"' and v[-1] == '"':  # noqa: PLR2004
+    if len(v) >= 2 and v[0] == '"' and v[-1] == '"':
         v = v[1:-1]
         if "\\" in v:
             v = re.sub(r"\\(.)", r"\1", v, flags=re.S)
@@ -225,7 +225,7 @@ class CSeq:
 def parse_cseq(value: str) -> CSeq | None:
     """`CSeq: 1 INVITE`, None when unreadable."""
     parts = value.split()
-    if len(parts) != 2 or not parts[0].isdigit() or not parts[0].isascii():  # noqa: PLR2004
+    if len(parts) != 2 or not parts[0].isdigit() or not parts[0].isascii():
         return None
     return CSeq(int(parts[0]), parts[1])
 
@@ -250,9 +250,8 @@ _HOST = r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-.]*)|\[[0-9A-Fa-f:.]+\])"
 _USER = r"(?:[A-Za-z0-9\-_.!~*'()&=+$,;?/:]|%[0-9A-Fa-f]{2})+@"
 _URI_PARAM = r"(?:;[A-Za-z0-9\-_.!~*'()\[\]/:&+$]+(?:=[A-Za-z0-9\-_.!~*'()\[\]/:&+$%]*)?)"
 _TOKEN_RE = r"[A-Za-z0-9\-.!%*_+`'~]+"
-_HEADER_PARAM = (
-    rf"(?:[ \t]*;[ \t]*{_TOKEN_RE}(?:[ \t]*=[ \t]*(?:{_TOKEN_RE}|\"[^\"\\\r\n]*\"|\[[0-9A-Fa-f:.]+\]))?)"
-)
+_PARAM_VALUE = rf"(?:{_TOKEN_RE}|\"[^\"\\\r\n]*\"|\[[0-9A-Fa-f:.]+\])"
+_HEADER_PARAM = rf"(?:[ \t]*;[ \t]*{_TOKEN_RE}(?:[ \t]*=[ \t]*{_PARAM_VALUE})?)"
 _PLAIN_ADDRESS = re.compile(
     rf'(?:(?:"[^"\\\r\n]*"[ \t]*|[A-Za-z0-9\-.!%*_+`\'~ \t]*)'
     rf"<sips?:(?:{_USER})?{_HOST}{_PORT}{_URI_PARAM}*>"
@@ -386,7 +385,7 @@ def _check_uri(uri_text: str, defects: list[str]) -> None:
     low = uri_text[:5].lower()
     if low.startswith(("sip:", "sips:")):
         m = _SIP_URI_FAST.match(uri_text)
-        if m and (m.group(1) is None or int(m.group(1)) <= 65535):  # noqa: PLR2004
+        if m and (m.group(1) is None or int(m.group(1)) <= 65535):
             return
     elif not low.startswith("tel:"):
         return  # other schemes are opaque (RFC 4475 §3.3.4)
@@ -483,7 +482,7 @@ _WARNING = re.compile(r'^\s*(\d+)\s+(\S+)\s+("(?:[^"\\]|\\.)*"|.*?)\s*$', re.S)
 
 
 @dataclass(frozen=True, slots=True)
-class Warning:  # noqa: A001 - the SIP header's name
+class Warning:
     """One Warning header value (RFC 3261 §20.43): warn-code SP warn-agent SP warn-text."""
 
     code: int | None

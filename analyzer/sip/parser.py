@@ -84,12 +84,47 @@ _HEADER_NAME = re.compile(_TOKEN)
 _KEYS = {
     n: canonical_name(n)
     for n in (
-        "Via Max-Forwards To From Call-ID CSeq Contact Content-Type Content-Length "
-        "User-Agent Server Allow Supported Require Expires Record-Route Route "
-        "Authorization WWW-Authenticate Proxy-Authorization Proxy-Authenticate "
-        "Call-Id Cseq Content-type Content-length Max-forwards Record-route "
-        "v f t i m l c k Accept Date Subject Organization P-Asserted-Identity"
-    ).split()
+        "Via",
+        "Max-Forwards",
+        "To",
+        "From",
+        "Call-ID",
+        "CSeq",
+        "Contact",
+        "Content-Type",
+        "Content-Length",
+        "User-Agent",
+        "Server",
+        "Allow",
+        "Supported",
+        "Require",
+        "Expires",
+        "Record-Route",
+        "Route",
+        "Authorization",
+        "WWW-Authenticate",
+        "Proxy-Authorization",
+        "Proxy-Authenticate",
+        "Call-Id",
+        "Cseq",
+        "Content-type",
+        "Content-length",
+        "Max-forwards",
+        "Record-route",
+        "v",
+        "f",
+        "t",
+        "i",
+        "m",
+        "l",
+        "c",
+        "k",
+        "Accept",
+        "Date",
+        "Subject",
+        "Organization",
+        "P-Asserted-Identity",
+    )
 }
 
 
@@ -145,7 +180,16 @@ def parse(data: bytes) -> SipMessage:
     if is_request:
         _check_request(method or "", uri or "", keys, values, anomalies)
     return SipMessage(
-        is_request, method, uri, status, reason, version, names, values, keys, body,
+        is_request,
+        method,
+        uri,
+        status,
+        reason,
+        version,
+        names,
+        values,
+        keys,
+        body,
         tuple(dict.fromkeys(anomalies)),
     )
 
@@ -166,7 +210,7 @@ def _start_line(line: str, anomalies: list[str]) -> _StartLine:
             m = _LOOSE_STATUS_LINE.fullmatch(line)
             if m is None:
                 raise StartLineError("bad_status_line", f"not a SIP status line: {line[:80]!r}")
-            if len(m.group(2)) != 3:  # noqa: PLR2004
+            if len(m.group(2)) != 3:
                 # RFC 4475 §3.1.2.19: a status code is exactly three digits.
                 raise StartLineError(
                     "status_code_out_of_range", f"status code {m.group(2)[:20]} is not 3 digits"
@@ -174,7 +218,7 @@ def _start_line(line: str, anomalies: list[str]) -> _StartLine:
             # §3.1.1.13: the SP after the code is required even with no reason.
             _add(anomalies, "malformed_status_line")
         version, code = m.group(1), int(m.group(2))
-        if not 100 <= code <= 699:  # noqa: PLR2004
+        if not 100 <= code <= 699:
             raise StartLineError("status_code_out_of_range", f"status code {code} not in 100-699")
         _check_version(version, anomalies)
         return False, None, None, code, m.group(3) or "", version
@@ -305,9 +349,9 @@ def _content_length(
 
 def _check_cseq(value: str, anomalies: list[str]) -> None:
     parts = value.split()
-    if len(parts) != 2 or not parts[0].isdigit():  # noqa: PLR2004
+    if len(parts) != 2 or not parts[0].isdigit():
         _add(anomalies, "invalid_cseq")
-    elif len(parts[0]) > 9 and int(parts[0]) > MAX_DELTA_SECONDS:  # noqa: PLR2004
+    elif len(parts[0]) > 9 and int(parts[0]) > MAX_DELTA_SECONDS:
         _add(anomalies, "cseq_out_of_range")  # RFC 3261 §8.1.1.5: below 2**31 when sent
 
 
@@ -323,7 +367,7 @@ def _check_delta(name: str) -> Callable[[str, list[str]], None]:
         head = value.split(";", 1)[0].split("(", 1)[0].strip()
         if not head.isdigit():
             _add(anomalies, f"invalid_{name}")
-        elif len(head) > 9 and int(head) > MAX_DELTA_SECONDS:  # noqa: PLR2004
+        elif len(head) > 9 and int(head) > MAX_DELTA_SECONDS:
             _add(anomalies, f"{name}_out_of_range")
 
     return check
@@ -364,7 +408,7 @@ def _check_via(value: str, anomalies: list[str]) -> None:
 def _check_warning(value: str, anomalies: list[str]) -> None:
     for item in split_comma_values(value):
         w = parse_warning(item)
-        if w.code is None or not 100 <= w.code <= 999:  # noqa: PLR2004
+        if w.code is None or not 100 <= w.code <= 999:
             _add(anomalies, "invalid_warning_code")  # RFC 3261 §20.43: 3DIGIT
 
 
@@ -387,13 +431,14 @@ _CHECKS: dict[str, Callable[[str, list[str]], None]] = {
     "date": _check_date,
 }
 
+
 def _check_request(
     method: str, uri: str, keys: tuple[str, ...], values: tuple[str, ...], anomalies: list[str]
 ) -> None:
     """Request-level consistency: CSeq method (§8.1.1.5) and the Request-URI (§19.1)."""
     if "cseq" in keys:
         parts = values[keys.index("cseq")].split()
-        if len(parts) == 2 and parts[1] != method:  # noqa: PLR2004
+        if len(parts) == 2 and parts[1] != method:
             anomalies.append("cseq_method_mismatch")  # RFC 4475 §3.1.2.17-18
     if not uri[:5].lower().startswith(("sip:", "sips:", "tel:")):
         return  # other schemes are legal and opaque (RFC 4475 §3.3.2)

@@ -134,7 +134,7 @@ class Sdp:
 
 def _connection(value: str, anomalies: list[str]) -> Connection | None:
     parts = value.split()
-    if len(parts) != 3:  # noqa: PLR2004
+    if len(parts) != 3:
         anomalies.append("bad_connection_line")
         return None
     return Connection(parts[0], parts[1].upper(), parts[2].split("/", 1)[0])
@@ -142,7 +142,7 @@ def _connection(value: str, anomalies: list[str]) -> Connection | None:
 
 def _origin(value: str, anomalies: list[str]) -> Origin | None:
     parts = value.split()
-    if len(parts) != 6:  # noqa: PLR2004
+    if len(parts) != 6:
         anomalies.append("bad_origin_line")
         return None
     return Origin(*parts)
@@ -153,7 +153,7 @@ class _MediaBuilder:
 
     def __init__(self, value: str, anomalies: list[str]) -> None:
         parts = value.split()
-        self.ok = len(parts) >= 3  # noqa: PLR2004
+        self.ok = len(parts) >= 3
         if not self.ok:
             anomalies.append("bad_media_line")
             parts = [*parts, "", "", ""]
@@ -176,7 +176,7 @@ class _MediaBuilder:
                 pt, _, enc = value.partition(" ")
                 fields = enc.strip().split("/")
                 rate = fields[1] if len(fields) > 1 else ""
-                chans = fields[2] if len(fields) > 2 else ""  # noqa: PLR2004
+                chans = fields[2] if len(fields) > 2 else ""
                 rtpmap[pt] = Codec(
                     pt,
                     fields[0],
@@ -190,8 +190,8 @@ class _MediaBuilder:
             if fmt in rtpmap:
                 codecs.append(rtpmap[fmt])
             elif fmt.isdigit() and int(fmt) in STATIC_PAYLOADS and self.proto.startswith("RTP"):
-                name, rate, channels = STATIC_PAYLOADS[int(fmt)]
-                codecs.append(Codec(fmt, name, rate, channels))
+                enc, clock, channels = STATIC_PAYLOADS[int(fmt)]
+                codecs.append(Codec(fmt, enc, clock, channels))
             else:
                 # Non-RTP formats (e.g. `t38` over udptl) name themselves.
                 codecs.append(Codec(fmt, "" if fmt.isdigit() else fmt, None, None))
@@ -259,9 +259,7 @@ def parse_sdp(body: bytes) -> Sdp:
     if any(m.connection is None for m in media):
         # §5.7: every media section needs a c= line, here or at session level.
         anomalies.append("missing_connection")
-    return Sdp(
-        version, origin, name, conn, direction, media, tuple(attributes), tuple(anomalies)
-    )
+    return Sdp(version, origin, name, conn, direction, media, tuple(attributes), tuple(anomalies))
 
 
 __all__ = [
