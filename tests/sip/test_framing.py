@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -93,3 +94,48 @@ def test_random_bytes_never_crash_and_never_grow_unbounded(data: bytes) -> None:
     # unless the garbage left an unfinished line or message in front of it.
     drain(f)
     assert f.buffered <= len(data) + len(M2)
+
+
+def test_trailing_bytes_stay_buffered_until_flushed() -> None:
+    f = Framer()
+    tail = b"INVITE sip:b@x SIP/2.0\r\nContent-Length: 10\r\n\r\nabc"
+    f.feed(M2 + tail)
+    assert drain(f) == [M2]
+    assert f.in_message
+    assert f.buffered == len(tail)
+    assert f.flush() == tail
+    assert f.buffered == 0
+
+
+def _rfc3665_stream() -> list[bytes]:
+    import yaml  # noqa: PLC0415 - only this test needs it
+
+    from tests.conftest import CORPUS  # noqa: PLC0415
+
+    path = CORPUS / "rfc3665-callflows" / "3.02_session-establishment-through-two-proxies.yaml"
+    if not path.exists():
+        pytest.skip("corpus absent")
+    out = []
+    for printed in yaml.safe_load(path.read_text()):
+        text = printed.rstrip("\n") + "\n"
+        head, _, body = text.partition("\n\n")
+        wire = head.replace("\n", "\r\n") + "\r\n\r\n" + body.replace("\n", "\r\n")
+        msg = parse(wire.encode())
+        # Frame by the message's own Content-Length, as a TCP peer would send it.
+        out.append(wire.encode()[: wire.encode().find(b"\r\n\r\n") + 4 + (msg.content_length or 0)])
+    return out
+
+
+def test_real_flow_whole_and_one_byte_at_a_time() -> None:
+    messages = _rfc3665_stream()
+    stream = b"".join(messages)
+    whole = Framer()
+    whole.feed(stream)
+    assert drain(whole) == messages
+    trickle = Framer()
+    got: list[bytes] = []
+    for i in range(len(stream)):
+        trickle.feed(stream[i : i + 1])
+        got += drain(trickle)
+    assert got == messages
+    assert trickle.skipped_bytes == 0
