@@ -20,12 +20,12 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_ruff_lint() -> None:
-    res = run("ruff", "check", "analyzer", "tests", "captures/lab")
+    res = run("ruff", "check", "analyzer", "tests", "captures/lab", "bench")
     assert res.returncode == 0, res.stdout + res.stderr
 
 
 def test_ruff_format() -> None:
-    res = run("ruff", "format", "--check", "analyzer", "tests", "captures/lab")
+    res = run("ruff", "format", "--check", "analyzer", "tests", "captures/lab", "bench")
     assert res.returncode == 0, res.stdout + res.stderr
 
 

@@ -15,7 +15,7 @@ from functools import lru_cache
 from types import MappingProxyType
 
 from .errors import UriError
-from .uri import Uri, parse_uri
+from .uri import Uri, is_digits, parse_uri
 
 _EMPTY: Mapping[str, str | None] = MappingProxyType({})
 MAX_DELTA_SECONDS = 2**32 - 1
@@ -624,6 +624,7 @@ __all__ = [
     "Via",
     "Warning",
     "int_or_none",
+    "is_digits",
     "is_plain_address",
     "is_plain_sip_uri",
     "outside_quotes",

@@ -26,7 +26,7 @@ from .headers import (
     split_params,
 )
 from .message import SipMessage, canonical_name
-from .uri import parse_uri
+from .uri import is_digits, parse_uri
 
 # RFC 3261 §25.1: Request-Line = Method SP Request-URI SP SIP-Version CRLF
 # Method = INVITEm / ... / extension-method; extension-method = token
@@ -190,7 +190,7 @@ def parse(data: bytes) -> SipMessage:
         values,
         keys,
         body,
-        tuple(dict.fromkeys(anomalies)),
+        tuple(dict.fromkeys(anomalies)) if anomalies else (),
     )
 
 
@@ -302,10 +302,15 @@ def _headers(lines: list[str], anomalies: list[str]) -> _Headers:
         anomalies.append("duplicate_singleton_header")
     if not seen.issuperset(_REQUIRED):
         anomalies.extend(f"missing_{k.replace('-', '_')}" for k in _REQUIRED if k not in seen)
-    checks = _CHECKS
-    for key, value in zip(keys, values, strict=True):
-        if key in checks:
-            checks[key](value, anomalies)
+    for key in _CHECKS.keys() & seen:
+        check = _CHECKS[key]
+        if key in _LIST_HEADERS:
+            for k, value in zip(keys, values, strict=True):
+                if k == key:
+                    check(value, anomalies)
+        else:
+            # Singletons: the first value is the one used (a repeat is flagged above).
+            check(values[keys.index(key)], anomalies)
     return tuple(names), tuple(values), tuple(keys)
 
 
@@ -325,8 +330,8 @@ def _content_length(
         anomalies.append("conflicting_content_length")
         return body
     raw = lengths[0]
-    if not raw.isdigit() or not raw.isascii():
-        if raw.startswith("-") and raw[1:].isdigit():
+    if not is_digits(raw):
+        if raw.startswith("-") and is_digits(raw[1:]):
             anomalies.append("negative_content_length")  # RFC 4475 §3.1.2.3
         else:
             anomalies.append("invalid_content_length")
@@ -349,14 +354,14 @@ def _content_length(
 
 def _check_cseq(value: str, anomalies: list[str]) -> None:
     parts = value.split()
-    if len(parts) != 2 or not parts[0].isdigit():
+    if len(parts) != 2 or not is_digits(parts[0]):
         _add(anomalies, "invalid_cseq")
     elif len(parts[0]) > 9 and int(parts[0]) > MAX_DELTA_SECONDS:
         _add(anomalies, "cseq_out_of_range")  # RFC 3261 §8.1.1.5: below 2**31 when sent
 
 
 def _check_max_forwards(value: str, anomalies: list[str]) -> None:
-    if not value.isdigit():
+    if not is_digits(value):
         _add(anomalies, "invalid_max_forwards")
     elif int(value) > MAX_MAX_FORWARDS:
         _add(anomalies, "max_forwards_out_of_range")  # RFC 4475 §3.1.2.4
@@ -365,7 +370,7 @@ def _check_max_forwards(value: str, anomalies: list[str]) -> None:
 def _check_delta(name: str) -> Callable[[str, list[str]], None]:
     def check(value: str, anomalies: list[str]) -> None:
         head = value.split(";", 1)[0].split("(", 1)[0].strip()
-        if not head.isdigit():
+        if not is_digits(head):
             _add(anomalies, f"invalid_{name}")
         elif len(head) > 9 and int(head) > MAX_DELTA_SECONDS:
             _add(anomalies, f"{name}_out_of_range")
@@ -381,7 +386,7 @@ def _check_addresses(value: str, anomalies: list[str]) -> None:
         for defect in addr.defects:
             _add(anomalies, defect)
         exp = addr.params.get("expires")
-        if exp is not None and exp.isdigit() and int(exp) > MAX_DELTA_SECONDS:
+        if exp is not None and is_digits(exp) and int(exp) > MAX_DELTA_SECONDS:
             _add(anomalies, "contact_expires_out_of_range")  # RFC 4475 §3.1.2.4
     if "," in value or ";" in value:
         for defect in separator_defects(value):
@@ -430,6 +435,10 @@ _CHECKS: dict[str, Callable[[str, list[str]], None]] = {
     "warning": _check_warning,
     "date": _check_date,
 }
+
+
+# Checked headers that may repeat; the others are checked on their first value.
+_LIST_HEADERS = frozenset({"via", "contact", "warning"})
 
 
 def _check_request(

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from .errors import BodyError
+from .uri import is_digits
 
 DIRECTIONS = ("sendrecv", "sendonly", "recvonly", "inactive")
 """RFC 8866 §6.7 direction attributes; `sendrecv` is the default."""
@@ -158,11 +159,11 @@ class _MediaBuilder:
             anomalies.append("bad_media_line")
             parts = [*parts, "", "", ""]
         port_text, _, count_text = parts[1].partition("/")
-        if not port_text.isdigit() or (count_text and not count_text.isdigit()):
+        if not is_digits(port_text) or (count_text and not is_digits(count_text)):
             anomalies.append("bad_media_port")
         self.media = parts[0]
-        self.port = int(port_text) if port_text.isdigit() else 0
-        self.count = int(count_text) if count_text.isdigit() else 1
+        self.port = int(port_text) if is_digits(port_text) else 0
+        self.count = int(count_text) if is_digits(count_text) else 1
         self.proto = parts[2]
         self.formats = tuple(parts[3:])
         self.connection: Connection | None = None
@@ -180,8 +181,8 @@ class _MediaBuilder:
                 rtpmap[pt] = Codec(
                     pt,
                     fields[0],
-                    int(rate) if rate.isdigit() else None,
-                    int(chans) if chans.isdigit() else (1 if rate.isdigit() else None),
+                    int(rate) if is_digits(rate) else None,
+                    int(chans) if is_digits(chans) else (1 if is_digits(rate) else None),
                 )
             elif name in DIRECTIONS:
                 direction = name
@@ -189,12 +190,12 @@ class _MediaBuilder:
         for fmt in self.formats:
             if fmt in rtpmap:
                 codecs.append(rtpmap[fmt])
-            elif fmt.isdigit() and int(fmt) in STATIC_PAYLOADS and self.proto.startswith("RTP"):
+            elif is_digits(fmt) and int(fmt) in STATIC_PAYLOADS and self.proto.startswith("RTP"):
                 enc, clock, channels = STATIC_PAYLOADS[int(fmt)]
                 codecs.append(Codec(fmt, enc, clock, channels))
             else:
                 # Non-RTP formats (e.g. `t38` over udptl) name themselves.
-                codecs.append(Codec(fmt, "" if fmt.isdigit() else fmt, None, None))
+                codecs.append(Codec(fmt, "" if is_digits(fmt) else fmt, None, None))
         return Media(
             self.media,
             self.port,

@@ -28,6 +28,11 @@ _IPV4 = re.compile(r"^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$")
 _MAX_PORT = 65535
 
 
+def is_digits(text: str) -> bool:
+    """ASCII decimal digits only (RFC 3261 DIGIT); `str.isdigit` accepts `²` and others."""
+    return text.isascii() and text.isdigit()
+
+
 def unescape(text: str) -> str:
     """Expand `%HH` escapes once (RFC 3986: never recursively; RFC 4475 §3.1.1.3).
 
@@ -167,7 +172,7 @@ def _split_hostport(text: str, raw: str) -> tuple[str, int | None]:
 
 
 def _port(text: str, raw: str) -> int:
-    if not text.isdigit() or int(text) > _MAX_PORT:
+    if not is_digits(text) or int(text) > _MAX_PORT:
         raise UriError("invalid_port", f"bad port {text[:12]!r} in {raw[:60]!r}")
     return int(text)
 
@@ -177,4 +182,4 @@ def is_ipv4(text: str) -> bool:
     return bool(_IPV4.match(text)) and all(int(p) <= 255 for p in text.split("."))
 
 
-__all__ = ["Uri", "UriError", "is_ipv4", "parse_uri", "unescape"]
+__all__ = ["Uri", "UriError", "is_digits", "is_ipv4", "parse_uri", "unescape"]

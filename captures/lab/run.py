@@ -27,6 +27,7 @@ import collections
 import contextlib
 import csv
 import fcntl
+import gzip
 import json
 import os
 import re
@@ -132,6 +133,8 @@ class Scenario:
     service: str = UAS_USER  # SIPp -s: the R-URI user
     password: str | None = None  # -au alice -ap PASSWORD when set
     transports: tuple[Transport, ...] = (UDP4,)
+    rate: int = 10  # UAC calls per second (-r)
+    concurrent: int = 1  # UAC simultaneous calls (-l)
 
     def roles(self) -> list[str]:
         roles = ["uac"] + [k.role for k in self.kamailio]
@@ -295,6 +298,23 @@ SCENARIOS: tuple[Scenario, ...] = (
 )
 SCENARIO_BY_NAME = {s.name: s for s in SCENARIOS}
 
+# The load capture (bench/): answered calls through the kamailio proxy, many
+# at once, so the capture holds realistic interleaved two-leg traffic.
+LOAD = Scenario(
+    name="load",
+    description="answered calls (INVITE, 100, 180, 200, ACK, BYE, 200) through kamailio, "
+    "100 calls/s, up to 20 at once",
+    outcome="answered",
+    uac_xml="uac-answered.xml",
+    target="proxy",
+    uas_xml="uas-answered.xml",
+    kamailio=(PROXY,),
+    rate=100,
+    concurrent=20,
+)
+LOAD_CALLS = 1000
+LOAD_DIR = "load"
+
 # The demo capture: one tcpdump session over this mix, UDP/IPv4, (scenario, calls).
 DEMO_RUNS: tuple[tuple[str, int], ...] = (
     ("answered", 3),
@@ -423,7 +443,8 @@ def tcpdump(pcap: Path, ports: Sequence[int], workdir: Path) -> Iterator[Proc]:
     # --immediate-mode: without it the kernel hands packets over in blocks, and
     # a SIGINT before the block timeout loses them ("0 packets captured").
     # -U: write every packet at once, so nothing is lost if it has to be killed.
-    argv = ["tcpdump", "-i", "lo", "-Z", "root", "--immediate-mode", "-U", "-n"]
+    # -B: a 32 MiB kernel buffer so that the load capture (bench/) loses nothing.
+    argv = ["tcpdump", "-i", "lo", "-Z", "root", "--immediate-mode", "-U", "-n", "-B", "32768"]
     argv += ["-w", str(pcap), bpf]
     proc = spawn("tcpdump", argv, workdir)
     try:
@@ -551,8 +572,8 @@ def sipp_argv(
         "-shortmessage_file": str(workdir / f"{role}-short.log"),
     }
     if role == "uac":
-        # One call at a time, 10 per second: a readable capture, no overlap.
-        options.update({"-s": scn.service, "-l": "1", "-r": "10"})
+        # By default one call at a time, 10 per second: a readable capture, no overlap.
+        options.update({"-s": scn.service, "-l": str(scn.concurrent), "-r": str(scn.rate)})
         if scn.password is not None:
             options.update({"-au": AUTH_USER, "-ap": scn.password})
     # -timeout_error: a run that hits -timeout is a failure, not a normal exit.
@@ -846,6 +867,38 @@ def capture_demo(out: Path, keep: bool) -> None:
         log(f"  wrote demo.pcapng: {truth.calls} calls {dict(truth.outcomes)}")
 
 
+def capture_load(out: Path, keep: bool) -> None:
+    """The benchmark's load capture, gzip-compressed, with its truth."""
+    stem = f"{UDP4.name}-{LOAD.name}"
+    folder = out / LOAD_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    with workspace(stem, keep) as workdir:
+        pcap = workdir / f"{stem}.pcap"
+        with tcpdump(pcap, LOAD.ports(), workdir):
+            runs = run_scenario(LOAD, UDP4, LOAD_CALLS, workdir)
+        truth = expected_truth(LOAD, runs[0])
+        check_capture(pcap, LOAD.ports(), truth.calls)
+        gz = folder / f"{stem}.pcap.gz"
+        # mtime=0: the same capture always compresses to the same bytes.
+        with open(pcap, "rb") as src, gzip.GzipFile(gz, "wb", mtime=0) as dst:
+            shutil.copyfileobj(src, dst)
+        write_json(
+            folder / f"{stem}.sipp.json",
+            {
+                "capture": gz.name,
+                "scenario": LOAD.name,
+                "transport": UDP4.proto,
+                "ip": UDP4.ip,
+                "description": LOAD.description,
+                "sip_ports": LOAD.ports(),
+                "sipp": [run.as_json() for run in runs],
+                "kamailio": [kamailio_json(node) for node in LOAD.kamailio],
+                "expected": truth.as_json(),
+            },
+        )
+        log(f"  wrote {LOAD_DIR}/{gz.name}: {truth.calls} calls")
+
+
 @contextlib.contextmanager
 def exclusive_lab() -> Iterator[None]:
     """One run.py at a time on this machine: they all use the same ports.
@@ -915,6 +968,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="print the scenario names and exit")
     parser.add_argument("--demo", action="store_true", help="generate demo.pcapng")
     parser.add_argument(
+        "--load",
+        action="store_true",
+        help=f"generate {LOAD_DIR}/udp4-load.pcap.gz ({LOAD_CALLS} calls, for bench/)",
+    )
+    parser.add_argument(
         "--keep", action="store_true", help="keep each run's temp dir (configs, logs, SIPp traces)"
     )
     parser.add_argument(
@@ -925,7 +983,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.list:
         print("\n".join(scn.name for scn in SCENARIOS))
         return 0
-    everything = not args.names and not args.demo
+    everything = not args.names and not args.demo and not args.load
     captures = all_captures() if everything else select(args.names)
     check_tools()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -936,6 +994,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 capture_scenario(scn, transport, args.out, args.keep)
             if everything or args.demo:
                 capture_demo(args.out, args.keep)
+            if everything or args.load:
+                capture_load(args.out, args.keep)
     except LabError as error:
         log(f"run.py: FAILED: {error}")
         return 1
@@ -943,7 +1003,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         log("run.py: interrupted (every process it started has been stopped)")
         return 130
     log(
-        f"run.py: {len(captures) + (1 if everything or args.demo else 0)} capture(s) "
+        f"run.py: {len(captures) + (everything or args.demo) + (everything or args.load)} "
+        "capture(s) "
         f"in {time.monotonic() - started:.0f}s"
     )
     return 0

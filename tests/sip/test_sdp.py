@@ -99,3 +99,14 @@ def test_multipart_errors() -> None:
     # No close delimiter: the last part runs to the end.
     parts = split_multipart(b"--q\r\nContent-Type: text/plain\r\n\r\nhello", "q")
     assert parts[0].body == b"hello"
+
+
+def test_non_ascii_digits_are_not_numbers() -> None:
+    # Found by the fuzzer: "²".isdigit() is True but int("²") raises.
+    sdp = parse_sdp("v=0\nc=IN IP4 h\nm=audio ²0 RTP/AVP 0²\na=rtpmap:0 PCMU/8000²/1²\n".encode())
+    assert sdp.media[0].port == 0
+    assert sdp.media[0].codecs[0].clock_rate is None
+    assert "bad_media_port" in sdp.anomalies
+    m = parse("OPTIONS sip:a@b SIP/2.0\r\nCSeq: ²1 OPTIONS\r\nMax-Forwards: ²\r\n\r\n".encode())
+    assert m.cseq is None
+    assert {"invalid_cseq", "invalid_max_forwards"} <= set(m.anomalies)
