@@ -195,6 +195,7 @@ def _split_host_port(sent_by: str) -> tuple[str, int | None]:
     return host, int_or_none(port)
 
 
+@lru_cache(maxsize=4096)
 def parse_via(value: str) -> Via:
     """One Via value; unreadable sent-protocols give an empty transport."""
     head, params = split_params(value)
@@ -222,6 +223,7 @@ class CSeq:
     """Method, as written (case-sensitive per §7.1)."""
 
 
+@lru_cache(maxsize=4096)
 def parse_cseq(value: str) -> CSeq | None:
     """`CSeq: 1 INVITE`, None when unreadable."""
     parts = value.split()
@@ -347,8 +349,13 @@ class Address:
         return self.uri_text == "*"
 
 
+@lru_cache(maxsize=4096)
 def parse_address(value: str) -> Address:
-    """Read one name-addr / addr-spec value, naming what is wrong with it."""
+    """Read one name-addr / addr-spec value, naming what is wrong with it.
+
+    Memoised (the records are immutable): a call repeats its From and To
+    in every message.
+    """
     m = _NAME_ADDR_FAST.match(value)
     if m and quotes_balanced(m.group(4)):
         quoted, token, uri_text, tail = m.groups()
@@ -641,4 +648,5 @@ __all__ = [
     "split_comma_values",
     "split_params",
     "unquote",
+    "valid_ipv6",
 ]

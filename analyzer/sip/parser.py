@@ -20,10 +20,13 @@ from .headers import (
     is_plain_address,
     is_plain_sip_uri,
     parse_address,
+    parse_cseq,
+    parse_via,
     parse_warning,
     separator_defects,
     split_comma_values,
     split_params,
+    valid_ipv6,
 )
 from .message import SipMessage, canonical_name
 from .uri import is_digits, parse_uri
@@ -307,10 +310,10 @@ def _headers(lines: list[str], anomalies: list[str]) -> _Headers:
         if key in _LIST_HEADERS:
             for k, value in zip(keys, values, strict=True):
                 if k == key:
-                    check(value, anomalies)
+                    anomalies += check(value)
         else:
             # Singletons: the first value is the one used (a repeat is flagged above).
-            check(values[keys.index(key)], anomalies)
+            anomalies += check(values[keys.index(key)])
     return tuple(names), tuple(values), tuple(keys)
 
 
@@ -348,81 +351,97 @@ def _content_length(
 
 
 # -- per-header checks ------------------------------------------------------
-# Each check appends anomaly names for one header value. They run at parse
-# time, so each keeps a cheap path for the well-formed case.
+# Each check is a pure function from one header value to the defects it
+# names. They run at parse time, so each keeps a cheap path for the
+# well-formed case, and they are memoised: within a capture the same From,
+# To, Via and Contact values recur in every message of a call.
+
+_Check = Callable[[str], tuple[str, ...]]
+_MEMO = 4096
+_NONE: tuple[str, ...] = ()
 
 
-def _check_cseq(value: str, anomalies: list[str]) -> None:
+@lru_cache(maxsize=_MEMO)
+def _check_cseq(value: str) -> tuple[str, ...]:
     parts = value.split()
     if len(parts) != 2 or not is_digits(parts[0]):
-        _add(anomalies, "invalid_cseq")
-    elif len(parts[0]) > 9 and int(parts[0]) > MAX_DELTA_SECONDS:
-        _add(anomalies, "cseq_out_of_range")  # RFC 3261 §8.1.1.5: below 2**31 when sent
+        return ("invalid_cseq",)
+    if len(parts[0]) > 9 and int(parts[0]) > MAX_DELTA_SECONDS:
+        return ("cseq_out_of_range",)  # RFC 3261 §8.1.1.5: below 2**31 when sent
+    return _NONE
 
 
-def _check_max_forwards(value: str, anomalies: list[str]) -> None:
+def _check_max_forwards(value: str) -> tuple[str, ...]:
     if not is_digits(value):
-        _add(anomalies, "invalid_max_forwards")
-    elif int(value) > MAX_MAX_FORWARDS:
-        _add(anomalies, "max_forwards_out_of_range")  # RFC 4475 §3.1.2.4
+        return ("invalid_max_forwards",)
+    if int(value) > MAX_MAX_FORWARDS:
+        return ("max_forwards_out_of_range",)  # RFC 4475 §3.1.2.4
+    return _NONE
 
 
-def _check_delta(name: str) -> Callable[[str, list[str]], None]:
-    def check(value: str, anomalies: list[str]) -> None:
+def _check_delta(name: str) -> _Check:
+    invalid, too_large = (f"invalid_{name}",), (f"{name}_out_of_range",)
+
+    def check(value: str) -> tuple[str, ...]:
         head = value.split(";", 1)[0].split("(", 1)[0].strip()
         if not is_digits(head):
-            _add(anomalies, f"invalid_{name}")
-        elif len(head) > 9 and int(head) > MAX_DELTA_SECONDS:
-            _add(anomalies, f"{name}_out_of_range")
+            return invalid
+        if len(head) > 9 and int(head) > MAX_DELTA_SECONDS:
+            return too_large
+        return _NONE
 
     return check
 
 
-def _check_addresses(value: str, anomalies: list[str]) -> None:
+@lru_cache(maxsize=_MEMO)
+def _check_addresses(value: str) -> tuple[str, ...]:
     if "expires" not in value and "," not in value and is_plain_address(value):
-        return
+        return _NONE
+    defects: list[str] = []
     for item in split_comma_values(value) if "," in value else [value]:
         addr = parse_address(item)
-        for defect in addr.defects:
-            _add(anomalies, defect)
+        defects += addr.defects
         exp = addr.params.get("expires")
         if exp is not None and is_digits(exp) and int(exp) > MAX_DELTA_SECONDS:
-            _add(anomalies, "contact_expires_out_of_range")  # RFC 4475 §3.1.2.4
+            defects.append("contact_expires_out_of_range")  # RFC 4475 §3.1.2.4
     if "," in value or ";" in value:
-        for defect in separator_defects(value):
-            _add(anomalies, defect)
+        defects += separator_defects(value)
+    return tuple(defects)
 
 
-def _check_single_address(value: str, anomalies: list[str]) -> None:
+@lru_cache(maxsize=_MEMO)
+def _check_single_address(value: str) -> tuple[str, ...]:
     if is_plain_address(value):
-        return
-    for defect in parse_address(value).defects:
-        _add(anomalies, defect)
+        return _NONE
+    return parse_address(value).defects
 
 
-def _check_via(value: str, anomalies: list[str]) -> None:
-    for defect in separator_defects(value):
-        _add(anomalies, defect)
+@lru_cache(maxsize=_MEMO)
+def _check_via(value: str) -> tuple[str, ...]:
+    defects = separator_defects(value)
     if "z9hG4bK;" in value or "z9hG4bK," in value or value.endswith("z9hG4bK"):
         for item in split_comma_values(value):
             if split_params(item)[1].get("branch") == "z9hG4bK":
                 # RFC 4475 §3.2.1: the magic cookie with no transaction id.
-                _add(anomalies, "branch_without_transaction_id")
+                defects.append("branch_without_transaction_id")
+    return tuple(defects)
 
 
-def _check_warning(value: str, anomalies: list[str]) -> None:
+def _check_warning(value: str) -> tuple[str, ...]:
     for item in split_comma_values(value):
         w = parse_warning(item)
         if w.code is None or not 100 <= w.code <= 999:
-            _add(anomalies, "invalid_warning_code")  # RFC 3261 §20.43: 3DIGIT
+            return ("invalid_warning_code",)  # RFC 3261 §20.43: 3DIGIT
+    return _NONE
 
 
-def _check_date(value: str, anomalies: list[str]) -> None:
+def _check_date(value: str) -> tuple[str, ...]:
     if not _DATE.match(value):
-        _add(anomalies, "invalid_date")  # RFC 4475 §3.1.2.12: GMT only
+        return ("invalid_date",)  # RFC 4475 §3.1.2.12: GMT only
+    return _NONE
 
 
-_CHECKS: dict[str, Callable[[str, list[str]], None]] = {
+_CHECKS: dict[str, _Check] = {
     "cseq": _check_cseq,
     "max-forwards": _check_max_forwards,
     "expires": _check_delta("expires"),
@@ -437,6 +456,40 @@ _CHECKS: dict[str, Callable[[str, list[str]], None]] = {
 }
 
 
+@lru_cache(maxsize=_MEMO)
+def _check_request_uri(uri: str) -> tuple[str, ...]:
+    if not uri[:5].lower().startswith(("sip:", "sips:", "tel:")):
+        return _NONE  # other schemes are legal and opaque (RFC 4475 §3.3.2)
+    if is_plain_sip_uri(uri):
+        return _NONE
+    try:
+        parsed = parse_uri(uri)
+    except UriError as exc:
+        return (exc.reason,)
+    if parsed.headers:
+        # RFC 3261 §19.1.5 / RFC 4475 §3.1.2.11: no headers in a Request-URI.
+        return ("headers_in_request_uri",)
+    return _NONE
+
+
+def clear_memo() -> None:
+    """Empty the parser's memo tables (benchmarks measure a cold start with it)."""
+    for memo in (
+        _check_cseq,
+        _check_addresses,
+        _check_single_address,
+        _check_via,
+        _check_request_uri,
+        _name_key,
+        canonical_name,
+        valid_ipv6,
+        parse_address,
+        parse_via,
+        parse_cseq,
+    ):
+        memo.cache_clear()
+
+
 # Checked headers that may repeat; the others are checked on their first value.
 _LIST_HEADERS = frozenset({"via", "contact", "warning"})
 
@@ -449,18 +502,7 @@ def _check_request(
         parts = values[keys.index("cseq")].split()
         if len(parts) == 2 and parts[1] != method:
             anomalies.append("cseq_method_mismatch")  # RFC 4475 §3.1.2.17-18
-    if not uri[:5].lower().startswith(("sip:", "sips:", "tel:")):
-        return  # other schemes are legal and opaque (RFC 4475 §3.3.2)
-    if is_plain_sip_uri(uri):
-        return
-    try:
-        parsed = parse_uri(uri)
-    except UriError as exc:
-        anomalies.append(exc.reason)
-        return
-    if parsed.headers:
-        # RFC 3261 §19.1.5 / RFC 4475 §3.1.2.11: no headers in a Request-URI.
-        anomalies.append("headers_in_request_uri")
+    anomalies += _check_request_uri(uri)
 
 
-__all__ = ["KNOWN_METHODS", "ParseError", "canonical_name", "looks_like_sip", "parse"]
+__all__ = ["KNOWN_METHODS", "ParseError", "canonical_name", "clear_memo", "looks_like_sip", "parse"]
