@@ -42,18 +42,21 @@ def payloads(path: Path) -> list[bytes]:
     return [pkt.data for pkt in read_sip(str(path), Accounting(str(path)))]
 
 
-def best_of(rounds: int, run: Callable[[], object]) -> float:
-    """The fastest of `rounds` runs, in seconds, each starting with empty memo tables.
+def best_times(rounds: int, runs: dict[str, Callable[[], object]]) -> dict[str, float]:
+    """The fastest of `rounds` runs of each measure, in seconds.
 
-    The parser memoises header checks (values recur within a call); clearing
-    them makes every round a cold start, like one pass over a new capture.
+    Rounds go round-robin over the measures, so that a slow spell of a
+    shared machine hits all of them alike. Every run starts with empty memo
+    tables: the parser memoises header checks (values recur within a call),
+    and a cold start is what one pass over a new capture gets.
     """
-    best = float("inf")
+    best = dict.fromkeys(runs, float("inf"))
     for _ in range(rounds):
-        clear_memo()
-        start = time.perf_counter()
-        run()
-        best = min(best, time.perf_counter() - start)
+        for name, run in runs.items():
+            clear_memo()
+            start = time.perf_counter()
+            run()
+            best[name] = min(best[name], time.perf_counter() - start)
     return best
 
 
@@ -120,9 +123,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     size = sum(map(len, messages)) / len(messages)
     errors = parse_all(messages)
-    t_parse = best_of(args.rounds, lambda: parse_all(messages))
-    t_ids = best_of(args.rounds, lambda: parse_with_ids(messages))
-    t_ingest = best_of(max(1, args.rounds // 2), lambda: ingest_and_parse(args.capture))
+    best = best_times(
+        args.rounds,
+        {
+            "parse": lambda: parse_all(messages),
+            "ids": lambda: parse_with_ids(messages),
+            "ingest": lambda: ingest_and_parse(args.capture),
+        },
+    )
+    t_parse, t_ids, t_ingest = best["parse"], best["ids"], best["ingest"]
     ports = [int(p) for p in args.ports.split(",") if p]
     tshark = tshark_run(args.capture, ports)
 
