@@ -11,10 +11,10 @@ import ipaddress
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from types import MappingProxyType
 
 from .errors import UriError
+from .memo import memoised
 from .uri import Uri, is_digits, parse_uri
 
 _EMPTY: Mapping[str, str | None] = MappingProxyType({})
@@ -195,7 +195,7 @@ def _split_host_port(sent_by: str) -> tuple[str, int | None]:
     return host, int_or_none(port)
 
 
-@lru_cache(maxsize=4096)
+@memoised
 def parse_via(value: str) -> Via:
     """One Via value; unreadable sent-protocols give an empty transport."""
     head, params = split_params(value)
@@ -223,7 +223,7 @@ class CSeq:
     """Method, as written (case-sensitive per §7.1)."""
 
 
-@lru_cache(maxsize=4096)
+@memoised
 def parse_cseq(value: str) -> CSeq | None:
     """`CSeq: 1 INVITE`, None when unreadable."""
     parts = value.split()
@@ -266,7 +266,7 @@ _PLAIN_SIP_URI = re.compile(rf"sips?:(?:{_USER})?{_HOST}{_PORT}{_URI_PARAM}*")
 _IPV6_REF = re.compile(r"\[([^\]]*)\]")
 
 
-@lru_cache(maxsize=1024)
+@memoised
 def valid_ipv6(text: str) -> bool:
     """Whether `text` is an IPv6 address (memoised: the same few recur in a capture)."""
     try:
@@ -349,7 +349,7 @@ class Address:
         return self.uri_text == "*"
 
 
-@lru_cache(maxsize=4096)
+@memoised
 def parse_address(value: str) -> Address:
     """Read one name-addr / addr-spec value, naming what is wrong with it.
 

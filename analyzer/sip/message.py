@@ -8,7 +8,6 @@ looks into); none of them raises.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import NamedTuple
 
 from .body import BodyPart, body_parts
@@ -34,6 +33,7 @@ from .headers import (
     split_comma_values,
     split_params,
 )
+from .memo import memoised
 from .sdp import Sdp, parse_sdp
 from .uri import Uri, parse_uri
 
@@ -66,7 +66,7 @@ COMPACT_FORMS: dict[str, str] = {
 }
 
 
-@lru_cache(maxsize=2048)
+@memoised
 def canonical_name(name: str) -> str:
     """Lower-case header name with compact forms expanded (memoised: names repeat)."""
     low = name.strip().lower()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import lru_cache
 from itertools import islice
 
 from .errors import ParseError, StartLineError, UriError
@@ -20,14 +19,12 @@ from .headers import (
     is_plain_address,
     is_plain_sip_uri,
     parse_address,
-    parse_cseq,
-    parse_via,
     parse_warning,
     separator_defects,
     split_comma_values,
     split_params,
-    valid_ipv6,
 )
+from .memo import clear_all, memoised
 from .message import SipMessage, canonical_name
 from .uri import is_digits, parse_uri
 
@@ -297,7 +294,7 @@ def _check_version(version: str, anomalies: list[str]) -> None:
         anomalies.append("unsupported_version")
 
 
-@lru_cache(maxsize=4096)
+@memoised
 def _name_key(raw: str) -> tuple[str, str] | None:
     """(name, lookup key) for a header name as written, None if it is not a token (§25.1).
 
@@ -398,11 +395,10 @@ def _content_length(
 # To, Via and Contact values recur in every message of a call.
 
 _Check = Callable[[str], tuple[str, ...]]
-_MEMO = 4096
 _NONE: tuple[str, ...] = ()
 
 
-@lru_cache(maxsize=_MEMO)
+@memoised
 def _check_cseq(value: str) -> tuple[str, ...]:
     parts = value.split()
     if len(parts) != 2 or not is_digits(parts[0]):
@@ -434,7 +430,7 @@ def _check_delta(name: str) -> _Check:
     return check
 
 
-@lru_cache(maxsize=_MEMO)
+@memoised
 def _check_addresses(value: str) -> tuple[str, ...]:
     if "expires" not in value and "," not in value and is_plain_address(value):
         return _NONE
@@ -450,14 +446,14 @@ def _check_addresses(value: str) -> tuple[str, ...]:
     return tuple(defects)
 
 
-@lru_cache(maxsize=_MEMO)
+@memoised
 def _check_single_address(value: str) -> tuple[str, ...]:
     if is_plain_address(value):
         return _NONE
     return parse_address(value).defects
 
 
-@lru_cache(maxsize=_MEMO)
+@memoised
 def _check_via(value: str) -> tuple[str, ...]:
     defects = separator_defects(value)
     if "z9hG4bK;" in value or "z9hG4bK," in value or value.endswith("z9hG4bK"):
@@ -497,7 +493,7 @@ _CHECKS: dict[str, _Check] = {
 }
 
 
-@lru_cache(maxsize=_MEMO)
+@memoised
 def _check_request_uri(uri: str) -> tuple[str, ...]:
     if not uri[:5].lower().startswith(("sip:", "sips:", "tel:")):
         return _NONE  # other schemes are legal and opaque (RFC 4475 §3.3.2)
@@ -515,20 +511,7 @@ def _check_request_uri(uri: str) -> tuple[str, ...]:
 
 def clear_memo() -> None:
     """Empty the parser's memo tables (benchmarks measure a cold start with it)."""
-    for memo in (
-        _check_cseq,
-        _check_addresses,
-        _check_single_address,
-        _check_via,
-        _check_request_uri,
-        _name_key,
-        canonical_name,
-        valid_ipv6,
-        parse_address,
-        parse_via,
-        parse_cseq,
-    ):
-        memo.cache_clear()
+    clear_all()
 
 
 # Checked headers that may repeat; the others are checked on their first value.
