@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from analyzer.ingest.stream import Accounting, read_sip  # noqa: E402
 from analyzer.sip import ParseError, parse  # noqa: E402
-from analyzer.sip.parser import clear_memo  # noqa: E402
+from analyzer.sip.memo import clear_all  # noqa: E402
 
 DEFAULT_CAPTURE = ROOT / "captures" / "load" / "udp4-load.pcap.gz"
 
@@ -53,7 +53,7 @@ def best_times(rounds: int, runs: dict[str, Callable[[], object]]) -> dict[str, 
     best = dict.fromkeys(runs, float("inf"))
     for _ in range(rounds):
         for name, run in runs.items():
-            clear_memo()
+            clear_all()
             start = time.perf_counter()
             run()
             best[name] = min(best[name], time.perf_counter() - start)

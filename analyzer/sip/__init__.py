@@ -19,7 +19,7 @@ from .headers import (
     parse_via,
     parse_warning,
 )
-from .message import Header, SipMessage, address_uri, canonical_name, header_params
+from .message import Header, SipMessage, address_uri, canonical_name
 from .parser import KNOWN_METHODS, looks_like_sip, parse
 from .sdp import Codec, Connection, Media, Sdp, parse_sdp
 from .uri import Uri, parse_uri
@@ -51,7 +51,6 @@ __all__ = [
     "address_uri",
     "body_parts",
     "canonical_name",
-    "header_params",
     "looks_like_sip",
     "parse",
     "parse_address",

@@ -238,10 +238,6 @@ _NAME_ADDR_FAST = re.compile(
     r'^\s*(?:("(?:[^"\\]|\\.)*")|([A-Za-z0-9\-.!%*_+`\'~ \t]*?))\s*<([^<>\s"]+)>(.*)$', re.S
 )
 _ADDR_SPEC_FAST = re.compile(r"^\s*([^\s<>\";?,]+)\s*(;.*)?$", re.S)
-_SIP_URI_FAST = re.compile(
-    r"^sips?:(?:[A-Za-z0-9\-_.!~*'()&=+$,;?/]+@)?[A-Za-z0-9](?:[A-Za-z0-9\-.]*)"
-    r"(?::(\d{1,5}))?(?:;[A-Za-z0-9\-_.!~*'()\[\]/:&+$=]*)*$"
-)
 
 
 # A well-formed address with a plain SIP URI, matched in one C-level call so
@@ -362,7 +358,7 @@ def parse_address(value: str) -> Address:
         display = unquote(quoted) if quoted is not None else (token.strip() or None)
         defects: list[str] = []
         params = _address_params(tail, defects)
-        _check_uri(uri_text, defects)
+        defects += uri_defects(uri_text)
         return Address(display, uri_text, params, True, tuple(defects))
     m = _ADDR_SPEC_FAST.match(value)
     if m:
@@ -370,7 +366,7 @@ def parse_address(value: str) -> Address:
         defects = []
         params = _address_params(tail, defects)
         if uri_text != "*":
-            _check_uri(uri_text, defects)
+            defects += uri_defects(uri_text)
         return Address(None, uri_text, params, False, tuple(defects))
     return _parse_address_slow(value)
 
@@ -388,18 +384,19 @@ def _address_params(tail: str, defects: list[str]) -> Mapping[str, str | None]:
     return MappingProxyType(params)
 
 
-def _check_uri(uri_text: str, defects: list[str]) -> None:
-    low = uri_text[:5].lower()
-    if low.startswith(("sip:", "sips:")):
-        m = _SIP_URI_FAST.match(uri_text)
-        if m and (m.group(1) is None or int(m.group(1)) <= 65535):
-            return
-    elif not low.startswith("tel:"):
-        return  # other schemes are opaque (RFC 4475 §3.3.4)
+@memoised
+def uri_defects(uri: str) -> tuple[str, ...]:
+    """The defect of a SIP, SIPS or TEL URI as a `UriError` reason, or none.
+
+    Other schemes are legal and opaque (RFC 4475 §3.3.2, §3.3.4).
+    """
+    if not uri[:5].lower().startswith(("sip:", "sips:", "tel:")) or is_plain_sip_uri(uri):
+        return ()
     try:
-        parse_uri(uri_text)
+        parse_uri(uri)
     except UriError as exc:
-        defects.append(exc.reason)
+        return (exc.reason,)
+    return ()
 
 
 def _parse_address_slow(value: str) -> Address:
@@ -450,7 +447,7 @@ def _parse_address_slow(value: str) -> Address:
         uri_text = re.sub(r"\s+", "", uri_text)
     params = _address_params(tail, defects)
     if uri_text and uri_text != "*":
-        _check_uri(uri_text, defects)
+        defects += uri_defects(uri_text)
     elif not uri_text:
         defects.append("empty_uri")
     return Address(display, uri_text, params, bracketed, tuple(dict.fromkeys(defects)))
@@ -648,5 +645,6 @@ __all__ = [
     "split_comma_values",
     "split_params",
     "unquote",
+    "uri_defects",
     "valid_ipv6",
 ]

@@ -74,11 +74,7 @@ def canonical_name(name: str) -> str:
 
 
 class Header(NamedTuple):
-    """One header line as it appeared (after unfolding).
-
-    A NamedTuple rather than a frozen dataclass: a message has dozens and
-    tuple construction is several times cheaper on the parse hot path.
-    """
+    """One header line as it appeared (after unfolding); built on demand by `SipMessage.headers`."""
 
     name: str
     """Name as written on the wire (may be a compact form)."""
@@ -86,11 +82,6 @@ class Header(NamedTuple):
     """Value with surrounding whitespace removed and folded lines joined."""
     key: str
     """Canonical lower-case long name (compact forms expanded), for lookups."""
-
-    @classmethod
-    def of(cls, name: str, value: str) -> Header:
-        """A header with its lookup key derived from `name`."""
-        return cls(name, value, canonical_name(name))
 
 
 # Headers whose values are never comma lists (RFC 3261 §7.3.1 exceptions and
@@ -123,11 +114,6 @@ _NOT_COMMA_LISTS = frozenset(
         "flow-timer",
     }
 )
-
-
-def header_params(value: str) -> dict[str, str | None]:
-    """Header parameters of a name-addr / addr-spec value (RFC 3261 §20.10)."""
-    return dict(parse_address(value).params)
 
 
 def address_uri(value: str) -> str:
@@ -470,7 +456,6 @@ __all__ = [
     "SipMessage",
     "address_uri",
     "canonical_name",
-    "header_params",
     "split_comma_values",
     "split_params",
 ]

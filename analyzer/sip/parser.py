@@ -12,19 +12,19 @@ import re
 from collections.abc import Callable
 from itertools import islice
 
-from .errors import ParseError, StartLineError, UriError
+from .errors import ParseError, StartLineError
 from .headers import (
     MAX_DELTA_SECONDS,
     MAX_MAX_FORWARDS,
     is_plain_address,
-    is_plain_sip_uri,
     parse_address,
     parse_warning,
     separator_defects,
     split_comma_values,
     split_params,
+    uri_defects,
 )
-from .memo import clear_all, memoised
+from .memo import memoised
 from .message import SipMessage, canonical_name
 from .uri import is_digits, parse_uri
 
@@ -174,11 +174,6 @@ def looks_like_sip(data: bytes) -> bool:
     return START_LINE_PREFIX.match(data.lstrip(b"\r\n")) is not None
 
 
-def _add(anomalies: list[str], name: str) -> None:
-    if name not in anomalies:
-        anomalies.append(name)
-
-
 def parse(data: bytes) -> SipMessage:
     """Parse one complete SIP message.
 
@@ -231,6 +226,7 @@ def parse(data: bytes) -> SipMessage:
         values,
         keys,
         body,
+        # Each name once, in the order first found.
         tuple(dict.fromkeys(anomalies)) if anomalies else (),
     )
 
@@ -257,7 +253,7 @@ def _start_line(line: str, anomalies: list[str]) -> _StartLine:
                     "status_code_out_of_range", f"status code {m.group(2)[:20]} is not 3 digits"
                 )
             # §3.1.1.13: the SP after the code is required even with no reason.
-            _add(anomalies, "malformed_status_line")
+            anomalies.append("malformed_status_line")
         version, code = m.group(1), int(m.group(2))
         if not 100 <= code <= 699:
             raise StartLineError("status_code_out_of_range", f"status code {code} not in 100-699")
@@ -326,13 +322,13 @@ def _headers(lines: list[str], anomalies: list[str]) -> _Headers:
             if line[0] in " \t":
                 # LWS folding: the line continues the previous header value (legal).
                 if not values:
-                    _add(anomalies, "folded_first_header")
+                    anomalies.append("folded_first_header")
                 else:
                     values[-1] = f"{values[-1]} {line.strip()}".strip()
                 continue
             known = _name_key(name) if colon else None
             if known is None:
-                _add(anomalies, "malformed_header_line")
+                anomalies.append("malformed_header_line")
                 continue
             name, key = known
         add_name(name)
@@ -495,23 +491,13 @@ _CHECKS: dict[str, _Check] = {
 
 @memoised
 def _check_request_uri(uri: str) -> tuple[str, ...]:
-    if not uri[:5].lower().startswith(("sip:", "sips:", "tel:")):
-        return _NONE  # other schemes are legal and opaque (RFC 4475 §3.3.2)
-    if is_plain_sip_uri(uri):
-        return _NONE
-    try:
-        parsed = parse_uri(uri)
-    except UriError as exc:
-        return (exc.reason,)
-    if parsed.headers:
+    defects = uri_defects(uri)
+    if defects or "?" not in uri or not uri[:5].lower().startswith(("sip:", "sips:")):
+        return defects
+    if parse_uri(uri).headers:
         # RFC 3261 §19.1.5 / RFC 4475 §3.1.2.11: no headers in a Request-URI.
         return ("headers_in_request_uri",)
-    return _NONE
-
-
-def clear_memo() -> None:
-    """Empty the parser's memo tables (benchmarks measure a cold start with it)."""
-    clear_all()
+    return ()
 
 
 # Checked headers that may repeat; the others are checked on their first value.
@@ -529,4 +515,4 @@ def _check_request(
     anomalies += _check_request_uri(uri)
 
 
-__all__ = ["KNOWN_METHODS", "ParseError", "canonical_name", "clear_memo", "looks_like_sip", "parse"]
+__all__ = ["KNOWN_METHODS", "ParseError", "canonical_name", "looks_like_sip", "parse"]

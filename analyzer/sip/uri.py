@@ -24,7 +24,6 @@ _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+\-.]*):")
 _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 # hostname = *( domainlabel "." ) toplabel [ "." ]; IPv4address (§25.1)
 _HOSTNAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9\-.]*[A-Za-z0-9.])?$")
-_IPV4 = re.compile(r"^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$")
 _MAX_PORT = 65535
 
 
@@ -177,9 +176,4 @@ def _port(text: str, raw: str) -> int:
     return int(text)
 
 
-def is_ipv4(text: str) -> bool:
-    """Whether `text` is a dotted-quad IPv4 address (RFC 3261 §25.1 IPv4address)."""
-    return bool(_IPV4.match(text)) and all(int(p) <= 255 for p in text.split("."))
-
-
-__all__ = ["Uri", "UriError", "is_digits", "is_ipv4", "parse_uri", "unescape"]
+__all__ = ["Uri", "UriError", "is_digits", "parse_uri", "unescape"]
