@@ -58,6 +58,18 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("-o", "--output", default="-", metavar="FILE", help="output file (- = stdout)")
     a.add_argument("--lang", choices=LANGUAGES, default=_default_lang())
     a.add_argument("--width", type=int, default=None, help="terminal report width")
+    a.add_argument(
+        "--engine",
+        choices=["native", "tshark"],
+        default=None,
+        help="ingestion engine: native (default, fast) or tshark (Wireshark's dissectors)",
+    )
+    a.add_argument(
+        "--tls-keylog",
+        metavar="FILE",
+        default=None,
+        help="TLS key log (SSLKEYLOGFILE) to decrypt SIP over TLS; implies --engine tshark",
+    )
 
     e = sub.add_parser("explain", help="explain a SIP response code")
     e.add_argument("code", type=int)
@@ -81,7 +93,12 @@ def _use_color(output: str) -> bool:
 def _analyze(args: argparse.Namespace) -> int:
     captures = args.captures or [str(demo_capture())]
     try:
-        analysis = analyze(captures, Options(lang=args.lang))
+        engine = args.engine or ("tshark" if args.tls_keylog else "native")
+        if args.tls_keylog and engine != "tshark":
+            print("sip-analyzer: --tls-keylog needs --engine tshark", file=sys.stderr)
+            return EXIT_USAGE
+        options = Options(lang=args.lang, engine=engine, tls_keylog=args.tls_keylog)
+        analysis = analyze(captures, options)
     except CaptureError as exc:
         print(f"sip-analyzer: {exc}", file=sys.stderr)
         return EXIT_UNREADABLE

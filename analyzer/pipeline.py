@@ -14,6 +14,7 @@ from .analysis import Analysis
 from .classify import annotate, classify
 from .correlate import Message, correlate
 from .ingest import Accounting, SipPacket, read_sip
+from .ingest.tshark_engine import read_sip_tshark
 from .sip import ParseError, parse
 
 
@@ -25,6 +26,10 @@ class Options:
     """Catalogue language."""
     progress: Callable[[int], None] | None = None
     """Called with the number of frames read so far (every few thousand)."""
+    engine: str = "native"
+    """`native` (our reader and decoders) or `tshark` (Wireshark's dissectors)."""
+    tls_keylog: str | None = None
+    """TLS key log file (SSLKEYLOGFILE format) for the tshark engine to decrypt SIP over TLS."""
 
 
 def _endpoint(ip: str, port: int) -> str:
@@ -43,7 +48,12 @@ def analyze(sources: Sequence[str | Path] | str | Path, options: Options | None 
     for cap_index, path in enumerate(paths):
         acc = Accounting(str(path))
         accounts.append(acc)
-        for pkt in read_sip(str(path), acc):
+        packets = (
+            read_sip_tshark(str(path), acc, opts.tls_keylog)
+            if opts.engine == "tshark"
+            else read_sip(str(path), acc)
+        )
+        for pkt in packets:
             msg = _parse(pkt, acc, len(messages), cap_index)
             if msg is not None:
                 messages.append(msg)

@@ -87,3 +87,30 @@ def test_stdin(tmp_path: Path) -> None:
         timeout=60,
     )
     assert json.loads(out.stdout)["summary"]["sip_messages"] == 7
+
+
+@pytest.mark.tshark
+def test_engine_tshark_reads_the_demo_like_the_native_engine(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    reports = []
+    for engine in ("native", "tshark"):
+        assert main(["analyze", "--format", "json", "--engine", engine]) == 0
+        reports.append(json.loads(capsys.readouterr().out))
+    native, tshark = reports
+    assert tshark["captures"][0]["format"] == "tshark"
+    assert tshark["summary"]["responses_by_status"] == native["summary"]["responses_by_status"]
+    assert [c["outcome"] for c in tshark["calls"]] == [c["outcome"] for c in native["calls"]]
+
+
+def test_tls_keylog_needs_the_tshark_engine(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["analyze", "--engine", "native", "--tls-keylog", "keys.log"])
+    assert code == 2
+    assert "--engine tshark" in capsys.readouterr().err
+
+
+@pytest.mark.tshark
+def test_missing_tls_keylog_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "keys.log"
+    assert main(["analyze", "--tls-keylog", str(missing)]) == EXIT_UNREADABLE
+    assert str(missing) in capsys.readouterr().err

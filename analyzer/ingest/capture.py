@@ -11,7 +11,8 @@ import gzip
 import io
 import struct
 import sys
-from collections.abc import Iterator
+import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, cast
@@ -64,6 +65,12 @@ class CaptureInfo:
     """True when the file ends in the middle of a record (e.g. tcpdump killed)."""
     warnings: list[str] | None = None
     """Human-readable warnings (truncation, unknown blocks)."""
+    dropped: int = 0
+    """Records passed over by the reader's quick-drop test (never yielded)."""
+    first_time: float | None = None
+    """Time of the first record, yielded or not."""
+    last_time: float | None = None
+    """Time of the last record read, yielded or not."""
 
     def warn(self, text: str) -> None:
         if self.warnings is None:
@@ -94,38 +101,71 @@ def iter_frames(path: str | Path) -> tuple[CaptureInfo, Iterator[Frame]]:
 
     Raises `CaptureError` at once for an unknown format.
     """
+    info, records = open_records(path)
+    return info, (Frame(*r) for r in records)
+
+
+def open_records(
+    path: str | Path, quick: QuickDrop | None = None
+) -> tuple[CaptureInfo, Iterator[Record]]:
+    """Like `iter_frames`, yielding plain tuples, minus the records `quick` drops (counted)."""
     stream, info = open_capture(path)
     try:
         magic = _read_exact(stream, 4)
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         stream.close()
         raise CaptureError(info.path, f"cannot read: {exc}") from exc
     gz = "+gzip" if info.format == "+gzip" else ""
     if magic in PCAP_MAGICS:
         order, divisor = PCAP_MAGICS[magic]
         info.format = ("pcap" if divisor == 1_000_000 else "pcap-ns") + gz
-        return info, _closing(stream, _pcap_frames(stream, info, order, divisor))
+        return info, _closing(stream, _pcap_frames(stream, info, order, divisor, quick))
     if magic == PCAPNG_SHB:
         info.format = "pcapng" + gz
-        return info, _closing(stream, _pcapng_frames(stream, info))
+        return info, _closing(stream, _pcapng_frames(stream, info, quick))
+    try:
+        head = magic + _read_exact(stream, 12)
+    except (OSError, EOFError, zlib.error):
+        head = magic
     stream.close()
-    raise CaptureError(info.path, f"not a pcap or pcapng capture ({_describe(magic)})")
+    kind = _describe(head)
+    if gz and not kind.startswith("empty"):
+        kind = f"gzip-compressed {kind}"
+    raise CaptureError(info.path, f"not a pcap or pcapng capture ({kind})")
 
 
-def _describe(magic: bytes) -> str:
-    """Name the format of an unreadable file, for the error message."""
+def _describe(head: bytes) -> str:
+    """Name the format of an unreadable file from its first bytes, for the error message."""
+    magic = head[:4]
     if not magic:
         return "empty file"
     if magic == b"GMBU":
-        return "Microsoft Network Monitor capture"
+        return "Microsoft Network Monitor 2.x capture"
+    if magic == b"RTSS":
+        return "Microsoft Network Monitor 1.x capture"
+    if head[:8] == b"snoop\0\0\0":
+        return "Sun snoop capture"
+    if magic in (b"\x34\xcd\xb2\xa1", b"\xa1\xb2\xcd\x34"):
+        return "modified (Kuznetzov) pcap, not supported"
     if magic[:2] == GZIP_MAGIC:
         return "gzip data that is not a capture"
-    if all(32 <= b < 127 or b in b"\r\n\t" for b in magic):
+    if _looks_like_erf(head):
+        return "Endace ERF capture"
+    if all(32 <= b < 127 or b in b"\r\n\t" for b in head):
         return "text file"
     return f"unknown format, magic {magic.hex()}"
 
 
-def _closing(stream: BinaryIO, frames: Iterator[Frame]) -> Iterator[Frame]:
+def _looks_like_erf(head: bytes) -> bool:
+    # ERF has no magic: a record header with a plausible time, type and length.
+    if len(head) < 16:
+        return False
+    seconds = struct.unpack_from("<I", head, 4)[0]
+    rtype, rlen, wlen = head[8] & 0x7F, *struct.unpack_from(">H2xH", head, 10)
+    return 631152000 < seconds < 4102444800 and 1 <= rtype <= 48 and rlen >= 16 and wlen > 0
+
+
+def _closing(stream: BinaryIO, frames: Iterator[Record]) -> Iterator[Record]:
     try:
         yield from frames
     finally:
@@ -137,42 +177,101 @@ def _read_exact(stream: BinaryIO, n: int) -> bytes:
     return data if data is not None else b""
 
 
-def _pcap_frames(stream: BinaryIO, info: CaptureInfo, order: str, divisor: int) -> Iterator[Frame]:
+Record = tuple[int, float, int, bytes, int]
+"""(number, time, linktype, data, orig_len): a `Frame` without the object, for the hot path."""
+
+QuickDrop = Callable[[bytes, int, int, int], bool]
+"""`(buffer, offset, captured length, linktype) -> True` for a record known to carry nothing
+of interest; it is counted in `CaptureInfo.dropped` instead of being yielded."""
+
+CHUNK = 4 << 20
+MAX_RECORD = 0x4000000  # 64 MiB: larger record lengths mean a corrupt file
+
+
+class _Chunked:
+    """A read window over the stream: records are sliced out of big reads, not read one by one."""
+
+    __slots__ = ("buf", "info", "read")
+
+    def __init__(self, stream: BinaryIO, info: CaptureInfo, initial: bytes = b"") -> None:
+        self.read = stream.read
+        self.info = info
+        self.buf = initial
+
+    def refill(self, pos: int, need: int) -> int:
+        """Make `need` bytes from `pos` available; returns how many are (fewer only at EOF)."""
+        parts = [self.buf[pos:]]
+        have = len(parts[0])
+        while have < need:
+            try:
+                more = self.read(max(CHUNK, need - have))
+            except (OSError, EOFError, zlib.error) as exc:
+                # A gzip stream cut short (tcpdump -w | gzip killed): keep what came before.
+                self.info.truncated = True
+                self.info.warn(f"compressed data ends early or is corrupt: {exc}")
+                break
+            if not more:
+                break
+            parts.append(more)
+            have += len(more)
+        self.buf = b"".join(parts)
+        return have
+
+
+def _pcap_frames(
+    stream: BinaryIO, info: CaptureInfo, order: str, divisor: int, quick: QuickDrop | None = None
+) -> Iterator[Record]:
     """Records of a classic pcap file (after its 4-byte magic)."""
-    header = _read_exact(stream, 20)
-    if len(header) < 20:
+    window = _Chunked(stream, info)
+    if window.refill(0, 20) < 20:
         info.truncated = True
         info.warn("file ends inside the pcap global header")
         return
-    _vmaj, _vmin, _zone, _sig, _snaplen, network = struct.unpack(order + "HHiIII", header)
+    _vmaj, _vmin, _zone, _sig, _snaplen, network = struct.unpack_from(order + "HHiIII", window.buf)
     linktype = network & 0x0FFFFFFF  # upper bits carry FCS flags (pcap-savefile)
-    rec = struct.Struct(order + "IIII")
+    rec = struct.Struct(order + "IIII").unpack_from
     number = 0
-    read = stream.read
-    while True:
-        hdr = read(16)
-        if not hdr:
-            return
-        if len(hdr) < 16:
-            info.truncated = True
-            info.warn(f"file ends inside the header of record {number + 1}")
-            return
-        sec, frac, incl, orig = rec.unpack(hdr)
-        if incl > 0x4000000:
-            info.truncated = True
-            info.warn(f"record {number + 1} claims {incl} bytes: file corrupt, reading stopped")
-            return
-        data = read(incl)
-        if len(data) < incl:
-            info.truncated = True
-            info.warn(f"file ends inside record {number + 1} ({len(data)} of {incl} bytes)")
-            return
-        number += 1
-        yield Frame(number, sec + frac / divisor, linktype, data, orig)
+    pos = 20
+    buf = window.buf
+    sec = frac = 0
+    try:
+        while True:
+            if pos + 16 > len(buf):
+                got = window.refill(pos, 16)
+                buf, pos = window.buf, 0
+                if got < 16:
+                    if got:
+                        info.truncated = True
+                        info.warn(f"file ends inside the header of record {number + 1}")
+                    return
+            sec, frac, incl, orig = rec(buf, pos)
+            if incl > MAX_RECORD:
+                info.truncated = True
+                info.warn(f"record {number + 1} claims {incl} bytes: file corrupt, reading stopped")
+                return
+            p = pos + 16
+            pos = p + incl
+            if pos > len(buf):
+                got = window.refill(p - 16, incl + 16)
+                buf, p, pos = window.buf, 16, incl + 16
+                if got < incl + 16:
+                    info.truncated = True
+                    info.warn(f"file ends inside record {number + 1} ({got - 16} of {incl} bytes)")
+                    return
+            number += 1
+            if number == 1:
+                info.first_time = sec + frac / divisor
+            if quick is not None and quick(buf, p, incl, linktype):
+                info.dropped += 1
+                continue
+            yield (number, sec + frac / divisor, linktype, buf[p:pos], orig)
+    finally:
+        if number:
+            info.last_time = sec + frac / divisor
 
 
 # pcapng block types (draft-ietf-opsawg-pcapng)
-_SHB = 0x0A0D0D0A
+PCAPNG_SHB_TYPE = 0x0A0D0D0A
 _IDB = 0x00000001
 _OPB = 0x00000002  # obsolete Packet Block
 _SPB = 0x00000003
@@ -186,78 +285,90 @@ class _Interface:
     divisor: float
 
 
-def _pcapng_frames(stream: BinaryIO, info: CaptureInfo) -> Iterator[Frame]:
+def _pcapng_frames(
+    stream: BinaryIO, info: CaptureInfo, quick: QuickDrop | None = None
+) -> Iterator[Record]:
     """Packet blocks of a pcapng file (after the first SHB's 4-byte block type)."""
     order = "<"
     interfaces: list[_Interface] = []
     number = 0
-    first = True
-    while True:
-        if first:
-            btype_raw = PCAPNG_SHB
-            first = False
-        else:
-            btype_raw = stream.read(4)
-            if not btype_raw:
-                return
-        head = stream.read(4)
-        if len(btype_raw) < 4 or len(head) < 4:
-            info.truncated = True
-            info.warn(f"file ends inside a block header after record {number}")
-            return
-        if btype_raw == PCAPNG_SHB:
-            # The byte-order magic decides how to read this section's lengths.
-            bom = stream.read(4)
-            if bom == b"\x4d\x3c\x2b\x1a":
-                order = "<"
-            elif bom == b"\x1a\x2b\x3c\x4d":
-                order = ">"
+    window = _Chunked(stream, info, PCAPNG_SHB)
+    buf, pos = window.buf, 0
+    ts = 0.0
+    u32 = struct.Struct("<I").unpack_from
+    try:
+        while True:
+            if pos + 12 > len(buf):
+                got = window.refill(pos, 12)
+                buf, pos = window.buf, 0
+                if got < 12:
+                    if got:
+                        info.truncated = True
+                        info.warn(f"file ends inside a block header after record {number}")
+                    return
+            if buf[pos : pos + 4] == PCAPNG_SHB:
+                # The byte-order magic decides how to read this section's lengths.
+                bom = buf[pos + 8 : pos + 12]
+                if bom not in (b"\x4d\x3c\x2b\x1a", b"\x1a\x2b\x3c\x4d"):
+                    info.truncated = True
+                    info.warn("bad pcapng byte-order magic: reading stopped")
+                    return
+                order = "<" if bom == b"\x4d\x3c\x2b\x1a" else ">"
+                u32 = struct.Struct(order + "I").unpack_from
+                interfaces = []  # interface ids are per section
+                btype = PCAPNG_SHB_TYPE
             else:
+                (btype,) = u32(buf, pos)
+            (total,) = u32(buf, pos + 4)
+            if total < 12 or total % 4 or total > MAX_RECORD:
                 info.truncated = True
-                info.warn("bad pcapng byte-order magic: reading stopped")
+                info.warn(
+                    f"corrupt pcapng block length {total} after record {number}: reading stopped"
+                )
                 return
-            (total,) = struct.unpack(order + "I", head)
-            body = stream.read(total - 12)
-            if len(body) < total - 12:
-                info.truncated = True
-                info.warn("file ends inside a section header block")
-                return
-            interfaces = []  # interface ids are per section
-            continue
-        (btype,) = struct.unpack(order + "I", btype_raw)
-        (total,) = struct.unpack(order + "I", head)
-        if total < 12 or total % 4 or total > 0x4000000:
-            info.truncated = True
-            info.warn(f"corrupt pcapng block length {total} after record {number}: reading stopped")
-            return
-        body = stream.read(total - 8)
-        if len(body) < total - 8:
-            info.truncated = True
-            info.warn(f"file ends inside a block after record {number}")
-            return
-        body = body[:-4]  # trailing copy of the block length
-        if btype == _IDB:
-            linktype, _res, snaplen = struct.unpack(order + "HHI", body[:8])
-            interfaces.append(_Interface(linktype, snaplen, _tsresol(body[8:], order)))
-        elif btype == _EPB:
-            iface, ts_hi, ts_lo, cap, orig = struct.unpack(order + "IIIII", body[:20])
-            number += 1
-            itf = _iface(interfaces, iface)
-            ts = ((ts_hi << 32) | ts_lo) / itf.divisor
-            yield Frame(number, ts, itf.linktype, body[20 : 20 + cap], orig)
-        elif btype == _SPB:
-            (orig,) = struct.unpack(order + "I", body[:4])
-            number += 1
-            itf = _iface(interfaces, 0)
-            cap = min(orig, itf.snaplen or orig, len(body) - 4)
-            yield Frame(number, 0.0, itf.linktype, body[4 : 4 + cap], orig)
-        elif btype == _OPB:
-            iface, _drops, ts_hi, ts_lo, cap, orig = struct.unpack(order + "HHIIII", body[:20])
-            number += 1
-            itf = _iface(interfaces, iface)
-            ts = ((ts_hi << 32) | ts_lo) / itf.divisor
-            yield Frame(number, ts, itf.linktype, body[20 : 20 + cap], orig)
-        # Other blocks (NRB, ISB, DSB, custom) carry no packets.
+            if pos + total > len(buf):
+                got = window.refill(pos, total)
+                buf, pos = window.buf, 0
+                if got < total:
+                    info.truncated = True
+                    info.warn(f"file ends inside a block after record {number}")
+                    return
+            start, pos = pos, pos + total
+            if btype == _EPB:
+                iface, ts_hi, ts_lo, cap, orig = struct.unpack_from(order + "IIIII", buf, start + 8)
+                number += 1
+                itf = interfaces[iface] if iface < len(interfaces) else _UNKNOWN_INTERFACE
+                ts = ((ts_hi << 32) | ts_lo) / itf.divisor
+                if number == 1:
+                    info.first_time = ts
+                cap = min(cap, total - 32)
+                if quick is not None and quick(buf, start + 28, cap, itf.linktype):
+                    info.dropped += 1
+                    continue
+                yield (number, ts, itf.linktype, buf[start + 28 : start + 28 + cap], orig)
+            elif btype == _IDB:
+                linktype, _res, snaplen = struct.unpack_from(order + "HHI", buf, start + 8)
+                options = buf[start + 16 : pos - 4]
+                interfaces.append(_Interface(linktype, snaplen, _tsresol(options, order)))
+            elif btype == _SPB:
+                (orig,) = u32(buf, start + 8)
+                number += 1
+                itf = _iface(interfaces, 0)
+                cap = min(orig, itf.snaplen or orig, total - 16)
+                yield (number, 0.0, itf.linktype, buf[start + 12 : start + 12 + cap], orig)
+            elif btype == _OPB:
+                iface, _drops, ts_hi, ts_lo, cap, orig = struct.unpack_from(
+                    order + "HHIIII", buf, start + 8
+                )
+                number += 1
+                itf = _iface(interfaces, iface)
+                ts = ((ts_hi << 32) | ts_lo) / itf.divisor
+                cap = min(cap, total - 32)
+                yield (number, ts, itf.linktype, buf[start + 28 : start + 28 + cap], orig)
+            # Other blocks (SHB, NRB, ISB, DSB, custom) carry no packets.
+    finally:
+        if number:
+            info.last_time = ts
 
 
 _UNKNOWN_INTERFACE = _Interface(-1, 0, 1e6)

@@ -7,7 +7,7 @@ returns a named reason, so it is counted rather than silently lost.
 
 from __future__ import annotations
 
-import ipaddress
+import socket
 import struct
 from dataclasses import dataclass, field, replace
 
@@ -44,6 +44,18 @@ IPV6_NO_NEXT = 59
 IPV6_AH = 51
 
 MAX_TUNNEL_DEPTH = 4
+
+
+def _ntop4(raw: bytes) -> str:
+    return socket.inet_ntop(socket.AF_INET, raw)
+
+
+def _ntop6(raw: bytes) -> str:
+    # RFC 5952 text, as tshark shows it (IPv4-mapped addresses as ::ffff:a.b.c.d).
+    return socket.inet_ntop(socket.AF_INET6, raw)
+
+
+GTP_GPDU = 0xFF
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,8 +227,8 @@ class Decoder:
         partial = len(data) < end
         if partial:
             end = len(data)  # as Wireshark does: dissect what was captured
-        src = ipaddress.IPv4Address(data[off + 12 : off + 16]).compressed
-        dst = ipaddress.IPv4Address(data[off + 16 : off + 20]).compressed
+        src = _ntop4(data[off + 12 : off + 16])
+        dst = _ntop4(data[off + 16 : off + 20])
         payload = data[off + ihl : end]
         more = bool(frag & 0x2000)
         offset = (frag & 0x1FFF) * 8
@@ -231,8 +243,8 @@ class Decoder:
         (vtf, plen, nxt, _hop) = struct.unpack_from("!IHBB", data, off)
         if vtf >> 28 != 6:
             return Skip("malformed_ip")
-        src = ipaddress.IPv6Address(data[off + 8 : off + 24]).compressed
-        dst = ipaddress.IPv6Address(data[off + 24 : off + 40]).compressed
+        src = _ntop6(data[off + 8 : off + 24])
+        dst = _ntop6(data[off + 24 : off + 40])
         end = off + 40 + plen
         partial = len(data) < end
         if partial:
@@ -320,6 +332,10 @@ class Decoder:
                 return Skip("malformed_udp")
             sport, dport, ulen = struct.unpack_from("!HHH", data)
             end = ulen if 8 <= ulen <= len(data) else len(data)
+            if end >= 16 and data[8] & 0xF0 == 0x30 and data[9] == GTP_GPDU:
+                inner = self._gtpu(data[8:end], depth)
+                if inner is not None:
+                    return inner
             return Segment("udp", src, sport, dst, dport, data[8:end])
         if proto == IPPROTO_TCP:
             if len(data) < 20:
@@ -344,6 +360,33 @@ class Decoder:
             # The payload is the chunk list; `SctpReader` takes the DATA chunks out.
             return Segment("sctp", src, sport, dst, dport, data[12:])
         return NonSip(f"ip_proto_{proto}")
+
+    def _gtpu(self, data: bytes, depth: int) -> Decoded | None:
+        """GTPv1-U G-PDU (3GPP TS 29.281 §5): the user's IP packet, on any port.
+
+        Recognised by its header (version 1, protocol type GTP, G-PDU, a length
+        that matches the datagram), so a non-GTP payload returns None.
+        """
+        flags = data[0]
+        (length,) = struct.unpack_from("!H", data, 2)
+        if length != len(data) - 8 or depth >= MAX_TUNNEL_DEPTH:
+            return None
+        off = 8
+        if flags & 0x07:  # E, S or PN: sequence, N-PDU and next-extension fields follow
+            if len(data) < 12:
+                return Skip("malformed_gtp")
+            off = 12
+            nxt = data[11] if flags & 0x04 else 0
+            while nxt:  # extension headers: length in 4-octet units, next type last
+                if off >= len(data) or not data[off]:
+                    return Skip("malformed_gtp")
+                off += data[off] * 4
+                if off > len(data):
+                    return Skip("malformed_gtp")
+                nxt = data[off - 1]
+        if off >= len(data) or data[off] >> 4 not in (4, 6):
+            return NonSip("gtp_u") if off < len(data) else NonSip("gtp_u_empty")
+        return self._ip_any(data, off, depth + 1)
 
     def _gre(self, data: bytes, depth: int) -> Decoded:
         """GRE (RFC 2784/2890) with IP, Ethernet or ERSPAN II/III inside."""

@@ -36,6 +36,9 @@ class _Flow:
     ws: WsDeframer | None = None
     """Set once the stream has switched to WebSocket (RFC 7118)."""
     started: bool = False
+    closed_at: float | None = None
+    """Capture time of the FIN or RST that closed this direction."""
+    last_seen: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,17 +58,39 @@ class TcpResult:
 class TcpReassembler:
     """Reassembles every TCP direction in a capture."""
 
+    # Closed directions are forgotten this long (capture time) after their FIN/RST, idle
+    # ones after IDLE_S: memory follows open streams, not the capture's length. The
+    # delay lets late retransmissions still be recognised as such.
+    CLOSED_S = 60.0
+    IDLE_S = 3600.0
+    SWEEP_EVERY = 4096
+
     def __init__(self) -> None:
         self._flows: dict[FlowKey, _Flow] = {}
+        self._fed = 0
         self.gaps = 0
         """Holes in a stream that never filled (bytes lost to the capture)."""
+        self.skipped_bytes = 0
+        """Garbage bytes skipped inside SIP streams, added up as flows are forgotten."""
+        self.keepalives = 0
+        """Keep-alives seen inside SIP streams, added up as flows are forgotten."""
+        self.retired = 0
+        """Flows forgotten after closing or idling."""
 
-    def feed(self, seg: Segment) -> TcpResult:
-        """Add a segment; returns the messages it completed."""
+    def feed(self, seg: Segment, now: float = 0.0) -> TcpResult:
+        """Add a segment seen at capture time `now`; returns the messages it completed."""
+        self._fed += 1
+        if self._fed % self.SWEEP_EVERY == 0:
+            self._sweep(now)
         key = (seg.src, seg.sport, seg.dst, seg.dport)
         flow = self._flows.get(key)
         if flow is None or (seg.flags & TCP_SYN and flow.next_seq != (seg.seq + 1) & 0xFFFFFFFF):
+            if flow is not None:
+                self._retire(flow)
             flow = self._flows[key] = _Flow()
+        flow.last_seen = now
+        if seg.flags & (TCP_FIN | TCP_RST) and flow.closed_at is None:
+            flow.closed_at = now
         if seg.flags & TCP_SYN:
             flow.next_seq = (seg.seq + 1) & 0xFFFFFFFF
         data = seg.payload
@@ -88,6 +113,30 @@ class TcpReassembler:
         ws = flow.ws is not None
         return TcpResult(msgs, flow.is_sip or bool(msgs) or flow.framer.in_message or ws, False, ws)
 
+    def open_flows(self) -> int:
+        """TCP directions currently held."""
+        return len(self._flows)
+
+    def _sweep(self, now: float) -> None:
+        stale = [
+            key
+            for key, flow in self._flows.items()
+            if not flow.ooo
+            and not flow.framer.in_message
+            and (
+                (flow.closed_at is not None and now - flow.closed_at > self.CLOSED_S)
+                or now - flow.last_seen > self.IDLE_S
+            )
+        ]
+        for key in stale:
+            self._retire(self._flows.pop(key))
+
+    def _retire(self, flow: _Flow) -> None:
+        if flow.is_sip:  # garbage in a stream that never carried SIP is just not SIP
+            self.skipped_bytes += flow.framer.skipped_bytes
+            self.keepalives += flow.framer.keepalives
+        self.retired += 1
+
     def finish(self) -> Iterator[tuple[FlowKey, bytes]]:
         """At end of capture: deliver what waits past holes; yield leftover bytes per flow."""
         for key, flow in self._flows.items():
@@ -99,8 +148,10 @@ class TcpReassembler:
             for _ in self._messages(flow):
                 pass
             rest = flow.framer.flush()
+            self._retire(flow)
             if rest.strip(b"\r\n"):
                 yield key, rest
+        self._flows.clear()
 
     def _hold(self, flow: _Flow, seq: int, data: bytes) -> None:
         if seq not in flow.ooo:

@@ -94,10 +94,19 @@ class Framer:
             self.keepalives += 1
         if not buf or _START.match(buf):
             return
-        # Garbage: resynchronise at the next start line that begins a line.
-        found = next(
-            (m.start() for m in _START.finditer(buf) if buf[m.start() - 1 : m.start()] == b"\n"),
-            -1,
+        # Garbage: resynchronise at the next start line that begins a line. Every
+        # start line holds "SIP/2.0"; looking for it first keeps non-SIP streams cheap.
+        found = (
+            -1
+            if buf.find(b"SIP/2.0") < 0
+            else next(
+                (
+                    m.start()
+                    for m in _START.finditer(buf)
+                    if buf[m.start() - 1 : m.start()] == b"\n"
+                ),
+                -1,
+            )
         )
         if found > 0:
             # (The iterator must be finished before the buffer is resized.)

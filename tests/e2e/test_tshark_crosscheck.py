@@ -37,9 +37,33 @@ def _ports(analysis: Analysis) -> set[int]:
     }
 
 
+def _manifest_counts(rel: str) -> tuple[dict[str, int], dict[int, int]]:
+    """Requests per method and responses per status from the corpus MANIFEST's table."""
+    rows = [
+        [cell.strip(" `") for cell in line.strip().strip("|").split("|")]
+        for line in (CORPUS / "MANIFEST.md").read_text().splitlines()
+        if line.startswith("|")
+    ]
+    header = next(r for r in rows if "requests" in r and "responses" in r)
+    row = next(r for r in rows if r[0] == rel)
+    cells = dict(zip(header, row, strict=False))
+
+    def counts(text: str) -> dict[str, int]:
+        pairs = (item.rsplit(":", 1) for item in text.split() if ":" in item)
+        return {k: int(v) for k, v in pairs}
+
+    statuses = {int(k): v for k, v in counts(cells["responses"]).items()}
+    return dict(sorted(counts(cells["requests"]).items())), dict(sorted(statuses.items()))
+
+
 def _check(path: Path) -> None:
     analysis = analyze(str(path))
-    methods, statuses = sip_counts(path, _ports(analysis))
+    if path.parent.name == "hep-wireshark":
+        # tshark 4.0 has no HEP dissector: the MANIFEST counts are the reference.
+        methods, statuses = _manifest_counts(path.relative_to(CORPUS).as_posix())
+        assert sum(methods.values()) + sum(statuses.values()) > 0
+    else:
+        methods, statuses = sip_counts(path, _ports(analysis))
     assert analysis.requests_by_method() == methods
     assert analysis.responses_by_status() == statuses
 
