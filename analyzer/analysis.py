@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .catalogue import Entry
 from .classify import Finding
-from .correlate import OUTCOMES, Call, Correlation, Message
+from .correlate import OUTCOMES, Call, Correlation, Message, MessageStore
 from .ingest import Accounting
 
 
@@ -17,12 +18,13 @@ class Analysis:
 
     captures: tuple[Accounting, ...]
     """Per-capture facts and packet accounting, in the order given."""
-    messages: tuple[Message, ...]
-    """Every SIP message, in capture order (retransmissions included)."""
+    messages: Sequence[Message]
+    """Every SIP message, in capture order (retransmissions included); a `MessageStore`,
+    which makes each `Message` on access."""
     correlation: Correlation
     """Transactions, retransmissions, calls."""
     annotations: dict[int, Entry]
-    """Catalogue entry per response, keyed by message index."""
+    """Catalogue entry per response status code present in the capture."""
     findings: tuple[Finding, ...]
     """Diagnoses, errors first."""
     lang: str = "en"
@@ -32,6 +34,12 @@ class Analysis:
     def calls(self) -> tuple[Call, ...]:
         """One record per Call-ID."""
         return self.correlation.calls
+
+    def entry(self, msg: Message) -> Entry | None:
+        """The catalogue entry of a response (None for requests)."""
+        if msg.is_request or msg.status is None:
+            return None
+        return self.annotations.get(msg.status)
 
     def is_retransmission(self, msg: Message) -> bool:
         """Whether the message repeats an earlier one on the same hop."""
@@ -44,10 +52,20 @@ class Analysis:
 
     def responses_by_status(self) -> dict[int, int]:
         """Responses per status code (retransmissions included, as tshark counts)."""
-        counts = Counter(m.sip.status for m in self.messages if m.sip.status is not None)
+        store = self.messages
+        counts = (
+            store.status_counts()
+            if isinstance(store, MessageStore)
+            else Counter(m.status for m in store if m.status is not None)
+        )
         return dict(sorted(counts.items()))
 
     def requests_by_method(self) -> dict[str, int]:
         """Requests per method (retransmissions included, as tshark counts)."""
-        counts = Counter(m.sip.method for m in self.messages if m.sip.method is not None)
+        store = self.messages
+        counts = (
+            store.method_counts()
+            if isinstance(store, MessageStore)
+            else Counter(m.method for m in store if m.method is not None)
+        )
         return dict(sorted(counts.items()))

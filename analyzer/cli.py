@@ -11,7 +11,7 @@ import json
 import os
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path
 
@@ -19,7 +19,7 @@ from . import __version__
 from .catalogue import LANGUAGES, lookup
 from .ingest import CaptureError
 from .pipeline import Options, analyze
-from .report import Format, RenderOptions, render
+from .report import Format, RenderOptions, stream
 from .report.text import inert
 
 EXIT_OK = 0
@@ -105,19 +105,20 @@ def _analyze(args: argparse.Namespace) -> int:
     width = args.width or (
         shutil.get_terminal_size((120, 40)).columns if args.output == "-" else 120
     )
-    text = render(
+    pieces = stream(
         analysis, Format(args.format), RenderOptions(color=_use_color(args.output), width=width)
     )
-    return _write(text, args.output)
+    return _write(pieces, args.output)
 
 
-def _write(text: str, output: str) -> int:
+def _write(pieces: Iterable[str], output: str) -> int:
     if output == "-":
-        sys.stdout.write(text)
+        sys.stdout.writelines(pieces)
         sys.stdout.flush()
         return EXIT_OK
     try:
-        Path(output).write_text(text, encoding="utf-8")
+        with open(output, "w", encoding="utf-8") as f:
+            f.writelines(pieces)
     except OSError as exc:
         print(f"sip-analyzer: cannot write {output}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -143,7 +144,7 @@ def _explain(args: argparse.Namespace) -> int:
             "related": list(entry.related),
             "fallback": entry.fallback,
         }
-        return _write(json.dumps(data, indent=2, ensure_ascii=False) + "\n", "-")
+        return _write([json.dumps(data, indent=2, ensure_ascii=False) + "\n"], "-")
     lines = [
         f"SIP {entry.code} {entry.reason}" if not entry.fallback else f"SIP {entry.code}",
         f"class:    {entry.klass}",
@@ -154,4 +155,4 @@ def _explain(args: argparse.Namespace) -> int:
         f"fix:      {entry.fix}",
         f"related:  {', '.join(str(c) for c in entry.related)}",
     ]
-    return _write("\n".join(inert(line) for line in lines) + "\n", "-")
+    return _write(["\n".join(inert(line) for line in lines) + "\n"], "-")

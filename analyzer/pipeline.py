@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .analysis import Analysis
 from .classify import annotate, classify
-from .correlate import Message, correlate
+from .correlate import MessageStore, correlate
 from .ingest import Accounting, SipPacket, read_sip
 from .ingest.tshark_engine import read_sip_tshark
 from .sip import ParseError, parse
@@ -44,7 +44,7 @@ def analyze(sources: Sequence[str | Path] | str | Path, options: Options | None 
     opts = options or Options()
     paths = [sources] if isinstance(sources, str | Path) else list(sources)
     accounts: list[Accounting] = []
-    messages: list[Message] = []
+    messages = MessageStore()
     for cap_index, path in enumerate(paths):
         acc = Accounting(str(path))
         accounts.append(acc)
@@ -54,9 +54,7 @@ def analyze(sources: Sequence[str | Path] | str | Path, options: Options | None 
             else read_sip(str(path), acc)
         )
         for pkt in packets:
-            msg = _parse(pkt, acc, len(messages), cap_index)
-            if msg is not None:
-                messages.append(msg)
+            _parse(pkt, acc, messages, cap_index)
             if opts.progress and acc.packets % 4096 == 0:
                 opts.progress(acc.packets)
     # Captures are read in the order given; messages keep that order per file.
@@ -64,12 +62,10 @@ def analyze(sources: Sequence[str | Path] | str | Path, options: Options | None 
     correlation = correlate(messages, max(ends) if ends else 0.0)
     annotations = annotate(messages, opts.lang)
     findings = classify(messages, correlation)
-    return Analysis(
-        tuple(accounts), tuple(messages), correlation, annotations, tuple(findings), opts.lang
-    )
+    return Analysis(tuple(accounts), messages, correlation, annotations, tuple(findings), opts.lang)
 
 
-def _parse(pkt: SipPacket, acc: Accounting, index: int, capture: int) -> Message | None:
+def _parse(pkt: SipPacket, acc: Accounting, store: MessageStore, capture: int) -> None:
     try:
         sip = parse(pkt.data)
     except ParseError as exc:
@@ -77,15 +73,15 @@ def _parse(pkt: SipPacket, acc: Accounting, index: int, capture: int) -> Message
         if pkt.transport == "udp":
             acc.reclassify_sip(f"malformed_sip:{exc.reason}")
         acc.warn(f"frame {pkt.frame}: unparseable SIP ({exc.reason}): {exc}")
-        return None
+        return
     acc.sip_messages += 1
-    return Message(
-        index,
+    store.append(
         pkt.frame,
         pkt.time,
         _endpoint(pkt.src, pkt.sport),
         _endpoint(pkt.dst, pkt.dport),
         pkt.transport,
-        sip,
         capture,
+        pkt.data,
+        sip,
     )

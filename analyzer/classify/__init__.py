@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 from ..catalogue import Entry, lookup
 from ..correlate import Correlation, Message
 from .context import Context
@@ -11,16 +13,13 @@ from .rules import RULES, Rule
 _ORDER = {s: i for i, s in enumerate(reversed(SEVERITIES))}
 
 
-def annotate(messages: list[Message], lang: str = "en") -> dict[int, Entry]:
-    """Catalogue entry for every response, keyed by message index."""
-    return {
-        m.index: lookup(m.sip.status, lang)
-        for m in messages
-        if not m.sip.is_request and m.sip.status is not None
-    }
+def annotate(messages: Iterable[Message], lang: str = "en") -> dict[int, Entry]:
+    """Catalogue entry for every status code among the responses, keyed by status."""
+    statuses = {m.status for m in messages if not m.is_request and m.status is not None}
+    return {status: lookup(status, lang) for status in sorted(statuses)}
 
 
-def classify(messages: list[Message], correlation: Correlation) -> list[Finding]:
+def classify(messages: Sequence[Message], correlation: Correlation) -> list[Finding]:
     """Run every rule; findings sorted by severity (errors first), then first frame."""
     ctx = Context.build(messages, correlation)
     findings = _without_redundant_outcomes([f for rule in RULES for f in rule.check(ctx)])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from array import array
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from ..correlate import Correlation, Message, Transaction
@@ -12,12 +14,13 @@ from ..correlate.transactions import transaction_key
 class Context:
     """Read-only view over one analysis for the rules."""
 
-    messages: list[Message]
+    messages: Sequence[Message]
     correlation: Correlation
     _txn_by_key: dict[tuple[str, ...], Transaction] = field(default_factory=dict)
+    _origin: array[int] = field(default_factory=lambda: array("q"))
 
     @classmethod
-    def build(cls, messages: list[Message], correlation: Correlation) -> Context:
+    def build(cls, messages: Sequence[Message], correlation: Correlation) -> Context:
         return cls(messages, correlation, {t.key: t for t in correlation.transactions})
 
     def transaction_of(self, msg: Message) -> Transaction | None:
@@ -30,24 +33,26 @@ class Context:
         txn = self.transaction_of(response)
         return self.messages[txn.request] if txn and txn.request is not None else None
 
-    def responses(self) -> list[Message]:
+    def responses(self) -> Iterator[Message]:
         """Every response that is not a retransmission."""
         rt = self.correlation.retransmissions
-        return [m for m in self.messages if not m.sip.is_request and m.index not in rt]
+        return (m for m in self.messages if not m.is_request and m.index not in rt)
 
-    def origin_responses(self) -> list[Message]:
+    def origin_responses(self) -> Iterator[Message]:
         """One copy of each response: the one sent by the element that generated it.
 
         A proxy relays a response hop by hop, removing its own Via (RFC 3261
         §16.7), so the generating element's copy is the one with the most Via
         headers. Rules about why a response was sent read that copy, with the
-        request it answers on that hop.
+        request it answers on that hop. Worked out once, kept as indexes.
         """
-        best: dict[tuple[object, ...], Message] = {}
-        for m in self.responses():
-            cseq = m.sip.cseq
-            key = (m.sip.call_id, cseq, m.sip.status, m.sip.to_tag)
-            have = best.get(key)
-            if have is None or len(m.sip.vias) > len(have.sip.vias):
-                best[key] = m
-        return sorted(best.values(), key=lambda m: m.index)
+        if not self._origin:
+            best: dict[tuple[object, ...], tuple[int, int]] = {}
+            for m in self.responses():
+                key = (m.call_id, m.cseq, m.status, m.to_tag)
+                have = best.get(key)
+                if have is None or m.via_count > have[1]:
+                    best[key] = (m.index, m.via_count)
+            self._origin.extend(sorted(i for i, _ in best.values()))
+            self._origin.append(-1)  # marks "worked out", even when empty
+        return (self.messages[i] for i in self._origin if i >= 0)

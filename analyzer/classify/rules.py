@@ -107,20 +107,20 @@ def _challenge_resolved(ctx: Context) -> Iterator[Finding]:
     for call in ctx.correlation.calls:
         if call.challenges and call.outcome == "answered":
             msgs = [ctx.messages[i] for i in call.messages]
-            challenges = [m for m in msgs if m.sip.status in (401, 407)]
+            challenges = [m for m in msgs if m.status in (401, 407)]
             frames = tuple(m.frame for m in challenges)
             if call.final_message is not None:
                 frames += (ctx.messages[call.final_message].frame,)
             yield Finding(
                 "auth.challenge-resolved",
                 "info",
-                f"{call.method} challenged {challenges[0].sip.status if challenges else ''}, "
+                f"{call.method} challenged {challenges[0].status if challenges else ''}, "
                 "then accepted with credentials",
                 f"{call.method} from {call.from_ or '?'} was challenged {call.challenges} time(s) "
                 "and the retry with credentials succeeded: ordinary digest authentication.",
                 "Nothing to fix.",
                 frames,
-                challenges[0].sip.status if challenges else None,
+                challenges[0].status if challenges else None,
                 call.call_id,
                 "RFC 3261 §22.2",
             )
@@ -129,7 +129,7 @@ def _challenge_resolved(ctx: Context) -> Iterator[Finding]:
 def _outbound_439(ctx: Context) -> Iterator[Finding]:
     """439: the registrar saw an outbound REGISTER whose first hop added no `Path;ob`."""
     for resp in ctx.origin_responses():
-        if resp.sip.status != 439:
+        if resp.status != 439:
             continue
         req = ctx.request_of(resp)
         if req is None:
@@ -177,7 +177,7 @@ def _outbound_439(ctx: Context) -> Iterator[Finding]:
 def _extensions(ctx: Context) -> Iterator[Finding]:
     """420 names the unsupported option tags; 421 the ones the server requires."""
     for resp in ctx.origin_responses():
-        status = resp.sip.status
+        status = resp.status
         if status not in (420, 421):
             continue
         req = ctx.request_of(resp)
@@ -195,7 +195,7 @@ def _extensions(ctx: Context) -> Iterator[Finding]:
                 fix,
                 frames,
                 420,
-                resp.sip.call_id,
+                resp.call_id,
                 "RFC 3261 §8.2.2.3, §21.4.15",
             )
         else:
@@ -211,7 +211,7 @@ def _extensions(ctx: Context) -> Iterator[Finding]:
                 f"the server's policy (e.g. kamailio `outbound_mode`).",
                 frames,
                 421,
-                resp.sip.call_id,
+                resp.call_id,
                 "RFC 3261 §21.4.16",
             )
 
@@ -251,9 +251,8 @@ def _bad_extension_evidence(
 def _service_unavailable(ctx: Context) -> Iterator[Finding]:
     """503 with Retry-After, and a 500 carrying "Service Unavailable" (a rewritten 503)."""
     for resp in ctx.origin_responses():
-        sip = resp.sip
-        if sip.status == 503:
-            ra = sip.retry_after
+        if resp.status == 503:
+            ra = resp.sip.retry_after
             yield Finding(
                 "server.service-unavailable",
                 "error",
@@ -264,10 +263,10 @@ def _service_unavailable(ctx: Context) -> Iterator[Finding]:
                 "should honour Retry-After and try another server meanwhile.",
                 (resp.frame,),
                 503,
-                sip.call_id,
+                resp.call_id,
                 "RFC 3261 §21.5.4",
             )
-        elif sip.status == 500 and (sip.reason or "").strip().lower() == "service unavailable":
+        elif resp.status == 500 and (resp.reason or "").strip().lower() == "service unavailable":
             yield Finding(
                 "proxy.503-rewritten-as-500",
                 "warning",
@@ -279,7 +278,7 @@ def _service_unavailable(ctx: Context) -> Iterator[Finding]:
                 "itself is the proxy behaving correctly.",
                 (resp.frame,),
                 500,
-                sip.call_id,
+                resp.call_id,
                 "RFC 3261 §16.7",
             )
 

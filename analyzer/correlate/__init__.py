@@ -5,10 +5,12 @@ Pure: takes parsed messages with their capture context, returns records.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .calls import build_calls
-from .model import OUTCOMES, Call, Message, Transaction
+from .model import OUTCOMES, Call, Message, SipSource, Transaction
+from .store import MessageStore
 from .transactions import match_transactions, transaction_key
 
 
@@ -24,7 +26,7 @@ class Correlation:
     """One record per Call-ID, in order of first appearance."""
 
 
-def correlate(messages: list[Message], capture_end: float) -> Correlation:
+def correlate(messages: Sequence[Message], capture_end: float) -> Correlation:
     """Match transactions and build calls. `capture_end` is the last frame's time."""
     txns, retrans = match_transactions(messages)
     calls = build_calls(messages, txns, retrans, capture_end)
@@ -36,6 +38,8 @@ __all__ = [
     "Call",
     "Correlation",
     "Message",
+    "MessageStore",
+    "SipSource",
     "Transaction",
     "correlate",
     "match_transactions",

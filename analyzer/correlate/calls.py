@@ -7,7 +7,9 @@ are never the outcome. Rules are data, with the RFC section beside each.
 
 from __future__ import annotations
 
+from array import array
 from collections import defaultdict
+from collections.abc import Sequence
 
 from .model import Call, Message, Transaction
 
@@ -31,25 +33,29 @@ STATUS_OUTCOMES: dict[int, str] = {
     408: "no_response",  # §21.4.11 Request Timeout
 }
 CHALLENGES = frozenset({401, 407})  # RFC 3261 §22.2, §22.3
-_CREDENTIAL_HEADERS = ("authorization", "proxy-authorization")
 
 
 def build_calls(
-    messages: list[Message],
+    messages: Sequence[Message],
     transactions: list[Transaction],
     retrans: set[int],
     capture_end: float,
 ) -> list[Call]:
     """One `Call` per Call-ID, in order of first appearance."""
-    by_call: dict[str, list[Message]] = defaultdict(list)
+    # Indexes, not messages: the messages of one call are made only while it is built.
+    by_call: dict[str, array[int]] = {}
     for msg in messages:
-        by_call[msg.sip.call_id or ""].append(msg)
+        cid = msg.call_id or ""
+        rows = by_call.get(cid)
+        if rows is None:
+            rows = by_call[cid] = array("I")
+        rows.append(msg.index)
     txns_by_call: dict[str, list[Transaction]] = defaultdict(list)
     for txn in transactions:
         txns_by_call[txn.call_id].append(txn)
     return [
-        _build(cid, msgs, txns_by_call[cid], messages, retrans, capture_end)
-        for cid, msgs in by_call.items()
+        _build(cid, [messages[i] for i in rows], txns_by_call[cid], messages, retrans, capture_end)
+        for cid, rows in by_call.items()
     ]
 
 
@@ -57,18 +63,19 @@ def _build(
     call_id: str,
     msgs: list[Message],
     txns: list[Transaction],
-    all_msgs: list[Message],
+    all_msgs: Sequence[Message],
     retrans: set[int],
     capture_end: float,
 ) -> Call:
-    requests = [m for m in msgs if m.sip.is_request and m.index not in retrans]
-    opening = next((m for m in requests if m.sip.method not in ("ACK", "CANCEL")), None)
+    requests = [m for m in msgs if m.is_request and m.index not in retrans]
+    opening = next((m for m in requests if m.method not in ("ACK", "CANCEL")), None)
     if opening is not None:
-        method = opening.sip.method or "?"
+        method = opening.method or "?"
     else:
-        cseq = msgs[0].sip.cseq
+        cseq = msgs[0].cseq
         method = cseq.method if cseq else "?"
     caller = opening.src if opening is not None else None
+    by_index = {m.index: m for m in msgs}
     # The caller's opening transactions: out-of-dialog (no To tag) requests of
     # the opening method sent by the caller (not the proxy's forwarded copies).
     attempts = [
@@ -76,28 +83,29 @@ def _build(
         for t in txns
         if t.request is not None
         and t.method == method
-        and all_msgs[t.request].sip.to_tag is None
-        and (caller is None or all_msgs[t.request].src == caller)
+        and _at(t.request, by_index, all_msgs).to_tag is None
+        and (caller is None or _at(t.request, by_index, all_msgs).src == caller)
     ]
-    attempts.sort(key=lambda t: all_msgs[t.request or 0].index)
-    cancelled = any(
-        m.sip.method == "CANCEL" and (caller is None or m.src == caller) for m in requests
-    )
+    attempts.sort(key=lambda t: t.request or 0)
+    cancelled = any(m.method == "CANCEL" and (caller is None or m.src == caller) for m in requests)
     challenges = sum(
-        1 for t in attempts if t.final is not None and all_msgs[t.final].sip.status in CHALLENGES
+        1
+        for t in attempts
+        if t.final is not None and _at(t.final, by_index, all_msgs).status in CHALLENGES
     )
-    outcome, final = _outcome(attempts, all_msgs, cancelled, capture_end)
+    outcome, final = _outcome(attempts, by_index, all_msgs, cancelled, capture_end)
     first = opening or msgs[0]
-    final_msg = all_msgs[final] if final is not None else None
+    final_msg = _at(final, by_index, all_msgs) if final is not None else None
+    first_sip = first.sip
     return Call(
         call_id=call_id,
         method=method,
         outcome=outcome,
-        final_status=final_msg.sip.status if final_msg else None,
-        final_reason=final_msg.sip.reason if final_msg else None,
+        final_status=final_msg.status if final_msg else None,
+        final_reason=final_msg.reason if final_msg else None,
         final_message=final,
-        from_=first.sip.from_,
-        to=first.sip.to,
+        from_=first_sip.from_,
+        to=first_sip.to,
         start=msgs[0].time,
         end=msgs[-1].time,
         messages=tuple(m.index for m in msgs),
@@ -109,9 +117,16 @@ def _build(
     )
 
 
+def _at(index: int, by_index: dict[int, Message], all_msgs: Sequence[Message]) -> Message:
+    # A transaction's messages are the call's own, bar a Call-ID-less stray.
+    found = by_index.get(index)
+    return found if found is not None else all_msgs[index]
+
+
 def _outcome(
     attempts: list[Transaction],
-    all_msgs: list[Message],
+    by_index: dict[int, Message],
+    all_msgs: Sequence[Message],
     cancelled: bool,
     capture_end: float,
 ) -> tuple[str, int | None]:
@@ -120,13 +135,11 @@ def _outcome(
         return "incomplete", None
     last = attempts[-1]
     if last.final is None:
-        start = all_msgs[last.request or 0].time
+        start = _at(last.request or 0, by_index, all_msgs).time
         # RFC 3261 §17.1.1.2 / §17.1.2.2: Timer B (INVITE) and F (others) are 64*T1.
         return ("no_response" if capture_end - start >= TIMER_B else "incomplete"), None
-    final = all_msgs[last.final]
-    status = final.sip.status or 0
-    request = all_msgs[last.request or 0].sip
-    sent_credentials = any(request.has(h) for h in _CREDENTIAL_HEADERS)
+    status = _at(last.final, by_index, all_msgs).status or 0
+    sent_credentials = _at(last.request or 0, by_index, all_msgs).has_credentials
     if 200 <= status < 300:
         return "answered", last.final
     if 300 <= status < 400:

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Protocol
 
-from ..sip import SipMessage
+from ..sip import CSeq, SipMessage
+
+
+class SipSource(Protocol):
+    """Where a message's full parse comes from (the message store)."""
+
+    def parsed(self, index: int) -> SipMessage:
+        """The parsed message at `index`."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
 class Message:
-    """A parsed SIP message with where and when it was seen."""
+    """A SIP message with where and when it was seen, and the fields most stages read.
+
+    Made on access by the message store; `sip` gives the whole parsed message.
+    """
 
     index: int
     """Position in the analysis (0-based, capture order)."""
@@ -22,18 +34,49 @@ class Message:
     dst: str
     """Receiver as `ip:port`."""
     transport: str
-    """`udp`, `tcp`, `ws` or `sctp`."""
-    sip: SipMessage
-    """The parsed message."""
-    capture: int = 0
+    """`udp`, `tcp`, `ws`, `tls` or `sctp`."""
+    capture: int
     """Index of the capture file it came from."""
+    is_request: bool
+    """Request (True) or response."""
+    method: str | None
+    """Request method."""
+    uri: str | None
+    """Request-URI as written."""
+    status: int | None
+    """Response status code."""
+    reason: str | None
+    """Response reason phrase as on the wire."""
+    call_id: str | None
+    """Call-ID."""
+    cseq: CSeq | None
+    """CSeq number and method."""
+    from_tag: str | None
+    """From tag."""
+    to_tag: str | None
+    """To tag."""
+    txn_key: tuple[str, ...] | None
+    """Transaction key (RFC 3261 §17.1.3/§17.2.3), None without Via or CSeq."""
+    via_count: int
+    """Number of Vias (the generating element's copy of a response has the most)."""
+    has_credentials: bool
+    """A request carrying Authorization or Proxy-Authorization."""
+    anomalies: tuple[str, ...]
+    """Parser anomalies."""
+    store: SipSource = field(compare=False, repr=False)
+    """Where `sip` comes from."""
+
+    @property
+    def sip(self) -> SipMessage:
+        """The whole parsed message."""
+        return self.store.parsed(self.index)
 
     @property
     def label(self) -> str:
         """Start-line summary: `INVITE` or `486 Busy Here`."""
-        if self.sip.is_request:
-            return self.sip.method or "?"
-        return f"{self.sip.status} {self.sip.reason}".rstrip()
+        if self.is_request:
+            return self.method or "?"
+        return f"{self.status} {self.reason}".rstrip()
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,8 +9,10 @@ the top Via.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from ..sip import SipMessage
 from .model import Message, Transaction
 
 MAGIC_COOKIE = "z9hG4bK"  # RFC 3261 §8.1.1.7
@@ -18,12 +20,15 @@ MAGIC_COOKIE = "z9hG4bK"  # RFC 3261 §8.1.1.7
 
 def transaction_key(msg: Message) -> tuple[str, ...] | None:
     """The transaction key of a message, or None when it lacks Via or CSeq."""
-    sip = msg.sip
-    vias = sip.vias
+    return msg.txn_key
+
+
+def transaction_key_of(sip: SipMessage) -> tuple[str, ...] | None:
+    """The transaction key of a parsed message, or None when it lacks Via or CSeq."""
+    top = sip.top_via
     cseq = sip.cseq
-    if not vias or cseq is None:
+    if top is None or cseq is None:
         return None
-    top = vias[0]
     method = cseq.method
     if method == "ACK":
         method = "INVITE"  # §17.2.3: an ACK matches the INVITE it acknowledges
@@ -55,7 +60,7 @@ class _Open:
     seen_responses: set[tuple[str, str, int, str]] = field(default_factory=set)
 
 
-def match_transactions(messages: list[Message]) -> tuple[list[Transaction], set[int]]:
+def match_transactions(messages: Iterable[Message]) -> tuple[list[Transaction], set[int]]:
     """Group messages into transactions; return them and the retransmitted message indexes.
 
     A retransmission is a repeat, on the same hop (same source and
@@ -65,27 +70,26 @@ def match_transactions(messages: list[Message]) -> tuple[list[Transaction], set[
     open_: dict[tuple[str, ...], _Open] = {}
     retrans: set[int] = set()
     for msg in messages:
-        key = transaction_key(msg)
+        key = msg.txn_key
         if key is None:
             continue
-        sip = msg.sip
-        cseq = sip.cseq
+        cseq = msg.cseq
         assert cseq is not None
         txn = open_.get(key)
         if txn is None:
-            txn = open_[key] = _Open(key, key[-1], sip.call_id or "")
-        if sip.is_request:
+            txn = open_[key] = _Open(key, key[-1], msg.call_id or "")
+        if msg.is_request:
             # The request method distinguishes INVITE from its ACK in one transaction.
-            rkey = (msg.src, msg.dst, sip.method or "", str(cseq.number))
+            rkey = (msg.src, msg.dst, msg.method or "", str(cseq.number))
             if rkey in txn.seen_requests:
                 retrans.add(msg.index)
             txn.seen_requests.add(rkey)
             txn.requests.append(msg.index)
-            if txn.request is None and sip.method != "ACK":
+            if txn.request is None and msg.method != "ACK":
                 txn.request = msg.index
         else:
-            status = sip.status or 0
-            skey = (msg.src, msg.dst, status, sip.to_tag or "")
+            status = msg.status or 0
+            skey = (msg.src, msg.dst, status, msg.to_tag or "")
             if skey in txn.seen_responses:
                 retrans.add(msg.index)
             txn.seen_responses.add(skey)

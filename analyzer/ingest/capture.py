@@ -194,7 +194,9 @@ class _Chunked:
     __slots__ = ("buf", "info", "read")
 
     def __init__(self, stream: BinaryIO, info: CaptureInfo, initial: bytes = b"") -> None:
-        self.read = stream.read
+        # read1: a gzip stream cut short raises on the read that hits the cut; reading
+        # in decompression-sized steps keeps everything decompressed before it.
+        self.read = getattr(stream, "read1", stream.read)
         self.info = info
         self.buf = initial
 

@@ -290,7 +290,12 @@ class Decoder:
                 self.expired_fragment_frames.extend(self._frags.pop(oldest).frames)
             frag = self._frags[key] = _Fragments(first_seen=self._now)
         frag.frames.append(self._frame)
-        frag.parts.setdefault(offset, payload)  # first copy wins on overlap
+        have = frag.parts.get(offset)
+        if have is None:
+            frag.parts[offset] = payload
+        elif len(payload) > len(have):
+            # Overlap: bytes seen first win, a longer copy only adds what is new.
+            frag.parts[offset] = have + payload[len(have) :]
         if offset == 0:
             frag.header = header
         if not more:

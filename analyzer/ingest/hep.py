@@ -78,11 +78,14 @@ def is_hep(payload: bytes) -> bool:
     return (family, hlen) in _V2_HEADER_LENGTHS.get(payload[0], ())
 
 
-# (family, header length) pairs a HEP1/HEP2 header may have.
+# (family, header length) pairs a HEP1/HEP2 header may have. Agents (captagent,
+# kamailio and OpenSIPS siptrace) count only the address header in the length and
+# put HEP2's 12-byte time header after it; a few count the time header too.
 _V2_HEADER_LENGTHS = {
     1: ((socket.AF_INET, 16), (10, 40)),
-    2: ((socket.AF_INET, 28), (10, 52)),
+    2: ((socket.AF_INET, 16), (10, 40), (socket.AF_INET, 28), (10, 52)),
 }
+_TIME_HEADER = 12
 
 
 def parse_hep(payload: bytes) -> HepPacket:
@@ -94,10 +97,12 @@ def parse_hep(payload: bytes) -> HepPacket:
 
 def _hep12(data: bytes) -> HepPacket:
     version, hlen, family, proto = data[0], data[1], data[2], data[3]
-    if len(data) < hlen:
+    size = 4 if family == socket.AF_INET else 16
+    # The payload starts after the address header and, for HEP2, the time header.
+    start = max(hlen, 8 + 2 * size + (_TIME_HEADER if version == 2 else 0))
+    if len(data) < start:
         raise HepError("hep_truncated")
     sport, dport = struct.unpack_from("!HH", data, 4)
-    size = 4 if family == socket.AF_INET else 16
     af = socket.AF_INET if size == 4 else socket.AF_INET6
     src = socket.inet_ntop(af, data[8 : 8 + size])
     dst = socket.inet_ntop(af, data[8 + size : 8 + 2 * size])
@@ -108,7 +113,7 @@ def _hep12(data: bytes) -> HepPacket:
             sec, usec = struct.unpack_from(">II", data, 8 + 2 * size)
         time = sec + usec / 1e6
     transport = _TRANSPORTS.get(proto, f"ip_proto_{proto}")
-    return HepPacket(version, transport, src, sport, dst, dport, time, 1, data[hlen:])
+    return HepPacket(version, transport, src, sport, dst, dport, time, 1, data[start:])
 
 
 def _hep3(data: bytes) -> HepPacket:

@@ -17,7 +17,7 @@ from .capture import CaptureInfo, open_records
 from .decode import Decoded, Decoder, NonSip, Pending, Segment, Skip
 from .hep import PROTO_TYPE_SIP, HepError, is_hep, parse_hep
 from .sctp import SctpReader
-from .tcp import TcpReassembler
+from .tcp import FlowKey, TcpReassembler
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +164,7 @@ def read_sip(path: str, acc: Accounting) -> Iterator[SipPacket]:
             for msg in found:
                 yield _packet(number, time, result, "sctp", msg)
             continue
-        tr = tcp.feed(result, time)
+        tr = tcp.feed(result, time, number)
         if tr.duplicate:
             acc.skipped["tcp_retransmission"] += 1
         elif tr.sip:
@@ -182,7 +182,11 @@ def read_sip(path: str, acc: Accounting) -> Iterator[SipPacket]:
     acc.last_time = info.last_time
     if acc.first_time is None:
         acc.first_time = info.first_time
-    _finish(info, acc, decoder, tcp)
+    # Messages that waited past a hole that never filled: found once the hole is skipped.
+    completed, leftovers = tcp.finish()
+    for (src, sport, dst, dport), kind, msg, number, time in completed:
+        yield SipPacket(number, time, kind, src, sport, dst, dport, msg)
+    _finish(info, acc, decoder, tcp, leftovers)
 
 
 def _hep(acc: Accounting, number: int, time: float, payload: bytes) -> SipPacket | None:
@@ -261,14 +265,20 @@ def _count(acc: Accounting, result: Decoded) -> None:
             acc.non_sip_kinds[result.transport] += 1
 
 
-def _finish(info: CaptureInfo, acc: Accounting, decoder: Decoder, tcp: TcpReassembler) -> None:
+def _finish(
+    info: CaptureInfo,
+    acc: Accounting,
+    decoder: Decoder,
+    tcp: TcpReassembler,
+    leftovers: list[tuple[FlowKey, bytes]],
+) -> None:
     acc.truncated = info.truncated
     for text in info.warnings or []:
         acc.warn(text)
     leftover = decoder.pending_frames() + decoder.expired_fragment_frames
     if leftover:
         acc.skipped["unreassembled_fragment"] += len(leftover)
-    for (src, sport, dst, dport), rest in tcp.finish():
+    for (src, sport, dst, dport), rest in leftovers:
         if looks_like_sip(rest):
             acc.sip_errors["tcp_incomplete_message"] += 1
             acc.warn(

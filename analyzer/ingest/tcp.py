@@ -22,12 +22,16 @@ TCP_RST = 0x04
 MAX_OOO_BYTES = 2 * 1024 * 1024
 
 FlowKey = tuple[str, int, str, int]
+Completed = tuple[FlowKey, str, bytes, int, float]
+"""A message completed at end of capture: flow, `tcp` or `ws`, bytes, and the frame and
+time of its last segment."""
 
 
 @dataclass(slots=True)
 class _Flow:
     next_seq: int | None = None
-    ooo: dict[int, bytes] = field(default_factory=dict)
+    ooo: dict[int, tuple[bytes, int, float]] = field(default_factory=dict)
+    """Segments waiting for a hole to fill: seq -> (bytes, frame, time)."""
     ooo_bytes: int = 0
     framer: Framer = field(default_factory=Framer)
     is_sip: bool = False
@@ -77,8 +81,9 @@ class TcpReassembler:
         self.retired = 0
         """Flows forgotten after closing or idling."""
 
-    def feed(self, seg: Segment, now: float = 0.0) -> TcpResult:
-        """Add a segment seen at capture time `now`; returns the messages it completed."""
+    def feed(self, seg: Segment, now: float = 0.0, frame: int = 0) -> TcpResult:
+        """Add a segment seen in `frame` at capture time `now`; returns the messages it
+        completed."""
         self._fed += 1
         if self._fed % self.SWEEP_EVERY == 0:
             self._sweep(now)
@@ -105,7 +110,8 @@ class TcpReassembler:
             data = data[-rel:]  # keep only the bytes not seen yet
             rel = 0
         if rel > 0:
-            self._hold(flow, seg.seq, data)
+            if not self._hold(flow, seg.seq, data, frame, now):
+                return TcpResult((), flow.is_sip, True)  # a resend of a held segment
             return TcpResult((), flow.is_sip or flow.framer.in_message, False)
         self._deliver(flow, data)
         self._drain_ooo(flow)
@@ -137,29 +143,50 @@ class TcpReassembler:
             self.keepalives += flow.framer.keepalives
         self.retired += 1
 
-    def finish(self) -> Iterator[tuple[FlowKey, bytes]]:
-        """At end of capture: deliver what waits past holes; yield leftover bytes per flow."""
+    def finish(self) -> tuple[list[Completed], list[tuple[FlowKey, bytes]]]:
+        """At end of capture: skip the holes that never filled and deliver what waited
+        past them. Returns the messages that completed (with the frame and time of the
+        segment that completed each) and each flow's leftover bytes."""
+        found: list[Completed] = []
+        leftovers: list[tuple[FlowKey, bytes]] = []
         for key, flow in self._flows.items():
             while flow.ooo:
                 self._skip_gap(flow)
-                self._drain_ooo(flow)
-            # Messages completed only by skipping a hole are lost with it: the
-            # framer resynchronised, so anything left is an incomplete message.
-            for _ in self._messages(flow):
-                pass
+                while (held := self._pop_ready(flow)) is not None:
+                    data, frame, time = held
+                    self._deliver(flow, data)
+                    kind = "ws" if flow.ws is not None else "tcp"
+                    found += [(key, kind, msg, frame, time) for msg in self._messages(flow)]
             rest = flow.framer.flush()
             self._retire(flow)
             if rest.strip(b"\r\n"):
-                yield key, rest
+                leftovers.append((key, rest))
         self._flows.clear()
+        return found, leftovers
 
-    def _hold(self, flow: _Flow, seq: int, data: bytes) -> None:
-        if seq not in flow.ooo:
-            flow.ooo[seq] = data
-            flow.ooo_bytes += len(data)
+    def _hold(self, flow: _Flow, seq: int, data: bytes, frame: int, time: float) -> bool:
+        """Keep an early segment; False when the same bytes are already held."""
+        have = flow.ooo.get(seq)
+        if have is not None and len(have[0]) >= len(data):
+            return False
+        flow.ooo[seq] = (data, frame, time)
+        flow.ooo_bytes += len(data) - (len(have[0]) if have is not None else 0)
         if flow.ooo_bytes > MAX_OOO_BYTES:
             self._skip_gap(flow)
             self._drain_ooo(flow)
+        return True
+
+    def _pop_ready(self, flow: _Flow) -> tuple[bytes, int, float] | None:
+        """The held segment that continues the stream, trimmed to its new bytes."""
+        assert flow.next_seq is not None
+        for seq in list(flow.ooo):
+            rel = _rel(seq, flow.next_seq)
+            if rel <= 0:
+                data, frame, time = flow.ooo.pop(seq)
+                flow.ooo_bytes -= len(data)
+                if rel + len(data) > 0:
+                    return (data[-rel:] if rel else data), frame, time
+        return None
 
     def _skip_gap(self, flow: _Flow) -> None:
         assert flow.next_seq is not None
@@ -193,18 +220,8 @@ class TcpReassembler:
             flow.framer.feed(data)
 
     def _drain_ooo(self, flow: _Flow) -> None:
-        progressed = True
-        while progressed and flow.ooo:
-            progressed = False
-            for seq in list(flow.ooo):
-                assert flow.next_seq is not None
-                rel = _rel(seq, flow.next_seq)
-                if rel <= 0:
-                    data = flow.ooo.pop(seq)
-                    flow.ooo_bytes -= len(data)
-                    if rel + len(data) > 0:
-                        self._deliver(flow, data[-rel:] if rel else data)
-                    progressed = True
+        while (held := self._pop_ready(flow)) is not None:
+            self._deliver(flow, held[0])
 
     @staticmethod
     def _messages(flow: _Flow) -> Iterator[bytes]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import assert_never
 
 from ..analysis import Analysis
@@ -21,4 +22,11 @@ def render(analysis: Analysis, fmt: Format, options: RenderOptions | None = None
             assert_never(fmt)
 
 
-__all__ = ["Format", "RenderOptions", "render"]
+def stream(analysis: Analysis, fmt: Format, options: RenderOptions | None = None) -> Iterator[str]:
+    """Render `analysis` in `fmt` piece by piece (large reports are never one string)."""
+    if fmt is Format.JSON:
+        return json_report.stream(analysis, options or RenderOptions())
+    return iter((render(analysis, fmt, options),))
+
+
+__all__ = ["Format", "RenderOptions", "render", "stream"]

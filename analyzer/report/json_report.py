@@ -7,6 +7,8 @@ added, never renamed or removed.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterator
 from typing import Any
 
 from .. import __version__
@@ -19,8 +21,7 @@ SCHEMA = "sip-analyzer/1"
 
 def message_dict(analysis: Analysis, msg: Message) -> dict[str, Any]:
     """The `messages[]` record of one message."""
-    sip = msg.sip
-    cseq = sip.cseq
+    cseq = msg.cseq
     return {
         "frame": msg.frame,
         "capture": msg.capture,
@@ -28,21 +29,21 @@ def message_dict(analysis: Analysis, msg: Message) -> dict[str, Any]:
         "src": msg.src,
         "dst": msg.dst,
         "transport": msg.transport,
-        "type": "request" if sip.is_request else "response",
-        "method": sip.method,
-        "ruri": sip.uri,
-        "status": sip.status,
-        "reason": sip.reason,
-        "call_id": sip.call_id,
+        "type": "request" if msg.is_request else "response",
+        "method": msg.method,
+        "ruri": msg.uri,
+        "status": msg.status,
+        "reason": msg.reason,
+        "call_id": msg.call_id,
         "cseq": cseq.number if cseq else None,
         "cseq_method": cseq.method if cseq else None,
         "retransmission": analysis.is_retransmission(msg),
-        "anomalies": list(sip.anomalies),
+        "anomalies": list(msg.anomalies),
     }
 
 
-def build(analysis: Analysis) -> dict[str, Any]:
-    """The report as plain data."""
+def _skeleton(analysis: Analysis) -> dict[str, Any]:
+    """The report as plain data, `messages` and `responses` as placeholders for `stream`."""
     captures = [
         {
             "path": a.path,
@@ -64,24 +65,10 @@ def build(analysis: Analysis) -> dict[str, Any]:
         }
         for a in analysis.captures
     ]
-    messages = [message_dict(analysis, m) for m in analysis.messages]
-    responses = []
-    for msg, record in zip(analysis.messages, messages, strict=True):
-        entry = analysis.annotations.get(msg.index)
-        if entry is None:
-            continue
-        responses.append(
-            record
-            | {
-                "class": entry.klass,
-                "registered_reason": entry.reason,
-                "meaning": entry.meaning,
-                "when": entry.when,
-                "fix": entry.fix,
-                "rfc": list(entry.rfc),
-                "severity": entry.severity,
-            }
-        )
+    # Messages and responses are streamed by `stream()`, one line each: a capture's
+    # report can be larger than the memory the analysis may use.
+    messages = _MESSAGES
+    responses = _RESPONSES
     calls = [
         {
             "call_id": c.call_id,
@@ -143,7 +130,63 @@ def build(analysis: Analysis) -> dict[str, Any]:
     }
 
 
+_MESSAGES = "\x00messages\x00"
+_RESPONSES = "\x00responses\x00"
+
+
+def _catalogue_fields(analysis: Analysis) -> dict[int, str]:
+    """Per status, the catalogue part of a `responses[]` record, already as JSON members."""
+    out = {}
+    for status, entry in analysis.annotations.items():
+        fields = {
+            "class": entry.klass,
+            "registered_reason": entry.reason,
+            "meaning": entry.meaning,
+            "when": entry.when,
+            "fix": entry.fix,
+            "rfc": list(entry.rfc),
+            "severity": entry.severity,
+        }
+        out[status] = json.dumps(fields, ensure_ascii=False)[1:-1]
+    return out
+
+
+def _message_lines(analysis: Analysis) -> Iterator[str]:
+    dumps = json.dumps
+    for msg in analysis.messages:
+        yield dumps(message_dict(analysis, msg), ensure_ascii=False)
+
+
+def _response_lines(analysis: Analysis) -> Iterator[str]:
+    catalogue = _catalogue_fields(analysis)
+    dumps = json.dumps
+    for msg in analysis.messages:
+        members = catalogue.get(msg.status or 0) if not msg.is_request else None
+        if members is not None:
+            yield dumps(message_dict(analysis, msg), ensure_ascii=False)[:-1] + ", " + members + "}"
+
+
+def _array(lines: Iterator[str], indent: str) -> Iterator[str]:
+    first = True
+    for line in lines:
+        yield ("[\n" if first else ",\n") + indent + line
+        first = False
+    yield "[]" if first else "\n" + indent[:-2] + "]"
+
+
+def stream(analysis: Analysis, options: RenderOptions) -> Iterator[str]:
+    """The JSON report in pieces (the same text as `render`), for writing as it is made."""
+    del options  # JSON has no presentation options
+    text = json.dumps(_skeleton(analysis), indent=2, ensure_ascii=False) + "\n"
+    for piece in re.split(r'("\\u0000(?:messages|responses)\\u0000")', text):
+        if piece == json.dumps(_MESSAGES):
+            yield from _array(_message_lines(analysis), "    ")
+        elif piece == json.dumps(_RESPONSES):
+            yield from _array(_response_lines(analysis), "    ")
+        else:
+            yield piece
+
+
 def render(analysis: Analysis, options: RenderOptions) -> str:
     """Render the JSON report (UTF-8 text, ends with a newline)."""
-    del options  # JSON has no presentation options
-    return json.dumps(build(analysis), indent=2, ensure_ascii=False) + "\n"
+    return "".join(stream(analysis, options))

@@ -111,10 +111,10 @@ def _responses(console: Console, analysis: Analysis) -> None:
     groups: dict[int, list[int]] = defaultdict(list)
     entries: dict[int, Entry] = {}
     for msg in analysis.messages:
-        entry = analysis.annotations.get(msg.index)
-        if entry is not None and msg.sip.status is not None:
-            groups[msg.sip.status].append(msg.frame)
-            entries[msg.sip.status] = entry
+        entry = analysis.entry(msg)
+        if entry is not None and msg.status is not None:
+            groups[msg.status].append(msg.frame)
+            entries[msg.status] = entry
     console.print(Text("Responses explained", style="bold"))
     for status in sorted(groups):
         e = entries[status]

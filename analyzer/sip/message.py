@@ -227,6 +227,24 @@ class SipMessage(NamedTuple):
         return tuple(parse_via(v) for v in self.get_all("via"))
 
     @property
+    def top_via(self) -> Via | None:
+        """The top Via (the one transaction matching reads), without parsing the rest."""
+        raw = self.get("via")
+        if raw is None:
+            return None
+        return parse_via(raw if "," not in raw else split_comma_values(raw)[0])
+
+    @property
+    def via_count(self) -> int:
+        """How many Vias the stack holds (each hop adds one, RFC 3261 §16.6)."""
+        key = canonical_name("via")
+        return sum(
+            1 if "," not in v else len(split_comma_values(v))
+            for k, v in zip(self.keys, self.values, strict=True)
+            if k == key
+        )
+
+    @property
     def from_addr(self) -> Address | None:
         """From (RFC 3261 §20.20)."""
         raw = self.get("from")

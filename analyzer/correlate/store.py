@@ -1,0 +1,245 @@
+"""The message store: every SIP message of an analysis in a few bytes of columns.
+
+Memory must follow open calls, not the capture's size, so messages are not
+kept as objects. Each is a row of typed arrays (frame, time, status...) with
+its strings interned once per analysis (a Call-ID is stored once for all its
+messages); its raw bytes stay in RAM up to a budget, then go to an anonymous
+temporary file. `Message` objects are made on access and dropped after use,
+and `Message.sip` parses the raw bytes again on demand (a small LRU keeps the
+recently used ones), which only the rules that read full headers need.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from array import array
+from collections import Counter, OrderedDict
+from collections.abc import Iterator, Sequence
+from typing import IO, overload
+
+from ..sip import CSeq, SipMessage, parse
+from .model import Message
+from .transactions import transaction_key_of
+
+RAM_BUDGET = 32 << 20
+"""Raw message bytes kept in memory before the store spills them to a temporary file."""
+PARSED_CACHE = 512
+
+_IS_REQUEST = 1
+_CREDENTIALS = 2
+_HAS_CSEQ = 4
+
+
+class _Interned:
+    """Strings (or tuples) stored once; row columns hold their number, 0 for None."""
+
+    __slots__ = ("ids", "values")
+
+    def __init__(self) -> None:
+        self.ids: dict[object, int] = {}
+        self.values: list[object] = [None]
+
+    def id(self, value: object) -> int:
+        if value is None:
+            return 0
+        found = self.ids.get(value)
+        if found is None:
+            found = self.ids[value] = len(self.values)
+            self.values.append(value)
+        return found
+
+
+class MessageStore(Sequence[Message]):
+    """Append-only, indexable sequence of the analysis's messages, in capture order."""
+
+    def __init__(self, ram_budget: int = RAM_BUDGET) -> None:
+        self._budget = ram_budget
+        self._frame = array("I")
+        self._time = array("d")
+        self._capture = array("H")
+        self._flags = array("B")
+        self._status = array("H")
+        self._cseq = array("q")
+        self._vias = array("H")
+        # Interned columns: src, dst, transport, method, uri, reason, call-id,
+        # CSeq method, From tag, To tag, transaction key, anomalies.
+        self._text = _Interned()
+        self._strs = [array("I") for _ in range(12)]
+        self._offset = array("Q")
+        self._length = array("I")
+        self._ram = bytearray()
+        self._ram_rows = 0
+        self._disk: IO[bytes] | None = None
+        self._disk_size = 0
+        self._parsed: OrderedDict[int, SipMessage] = OrderedDict()
+
+    # -- writing ------------------------------------------------------------
+
+    def append(
+        self,
+        frame: int,
+        time: float,
+        src: str,
+        dst: str,
+        transport: str,
+        capture: int,
+        data: bytes,
+        sip: SipMessage,
+    ) -> int:
+        """Add one parsed message; returns its index."""
+        index = len(self._frame)
+        cseq = sip.cseq
+        flags = (_IS_REQUEST if sip.is_request else 0) | (_HAS_CSEQ if cseq is not None else 0)
+        if sip.is_request and (sip.has("authorization") or sip.has("proxy-authorization")):
+            flags |= _CREDENTIALS
+        self._frame.append(frame)
+        self._time.append(time)
+        self._capture.append(capture)
+        self._flags.append(flags)
+        self._status.append(sip.status or 0)
+        self._cseq.append(cseq.number if cseq is not None else 0)
+        self._vias.append(min(sip.via_count, 0xFFFF))
+        values: tuple[object, ...] = (
+            src,
+            dst,
+            transport,
+            sip.method,
+            sip.uri,
+            sip.reason,
+            sip.call_id,
+            cseq.method if cseq is not None else None,
+            sip.from_tag,
+            sip.to_tag,
+            transaction_key_of(sip),
+            sip.anomalies or None,
+        )
+        intern = self._text.id
+        for column, value in zip(self._strs, values, strict=True):
+            column.append(intern(value))
+        self._keep(data)
+        return index
+
+    def _keep(self, data: bytes) -> None:
+        if self._disk is None and len(self._ram) + len(data) <= self._budget:
+            self._offset.append(len(self._ram))
+            self._ram += data
+            self._ram_rows += 1
+        else:
+            if self._disk is None:
+                # Closed by close() or with the store; unlinked from the start.
+                self._disk = tempfile.TemporaryFile(prefix="sip-analyzer-")  # noqa: SIM115
+            self._disk.seek(self._disk_size)
+            self._disk.write(data)
+            self._offset.append(self._disk_size)
+            self._disk_size += len(data)
+        self._length.append(len(data))
+
+    def close(self) -> None:
+        """Release the temporary file (messages' raw bytes past the RAM budget)."""
+        if self._disk is not None:
+            self._disk.close()
+            self._disk = None
+
+    # -- reading ------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._frame)
+
+    @overload
+    def __getitem__(self, index: int) -> Message: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Message]: ...
+
+    def __getitem__(self, index: int | slice) -> Message | Sequence[Message]:
+        if isinstance(index, slice):
+            return [self._row(i) for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self._row(index)
+
+    def __iter__(self) -> Iterator[Message]:
+        for i in range(len(self)):
+            yield self._row(i)
+
+    def _row(self, i: int) -> Message:
+        v = self._text.values
+        s = self._strs
+        flags = self._flags[i]
+        method_id = s[7][i]
+        cseq = (
+            CSeq(self._cseq[i], str(v[method_id]) if method_id else "")
+            if flags & _HAS_CSEQ
+            else None
+        )
+        key = v[s[10][i]]
+        anomalies = v[s[11][i]]
+        return Message(
+            index=i,
+            frame=self._frame[i],
+            time=self._time[i],
+            src=_str(v[s[0][i]]) or "",
+            dst=_str(v[s[1][i]]) or "",
+            transport=_str(v[s[2][i]]) or "",
+            capture=self._capture[i],
+            is_request=bool(flags & _IS_REQUEST),
+            method=_str(v[s[3][i]]),
+            uri=_str(v[s[4][i]]),
+            status=self._status[i] or None,
+            reason=_str(v[s[5][i]]),
+            call_id=_str(v[s[6][i]]),
+            cseq=cseq,
+            from_tag=_str(v[s[8][i]]),
+            to_tag=_str(v[s[9][i]]),
+            txn_key=key if isinstance(key, tuple) else None,
+            via_count=self._vias[i],
+            has_credentials=bool(flags & _CREDENTIALS),
+            anomalies=anomalies if isinstance(anomalies, tuple) else (),
+            store=self,
+        )
+
+    def status_counts(self) -> Counter[int]:
+        """Responses per status code, counted over the column (no message is made)."""
+        counts = Counter(self._status)
+        counts.pop(0, None)  # requests
+        return counts
+
+    def method_counts(self) -> Counter[str]:
+        """Requests per method, counted over the column."""
+        values = self._text.values
+        ids = Counter(self._strs[3])
+        return Counter({str(values[i]): n for i, n in ids.items() if i})
+
+    def raw(self, i: int) -> bytes:
+        """The message's bytes as captured."""
+        start, length = self._offset[i], self._length[i]
+        if i < self._ram_rows:
+            return bytes(self._ram[start : start + length])
+        assert self._disk is not None
+        self._disk.seek(start)
+        return self._disk.read(length)
+
+    def parsed(self, i: int) -> SipMessage:
+        """The full parsed message (parsed again from its bytes, cached briefly)."""
+        cache = self._parsed
+        sip = cache.get(i)
+        if sip is None:
+            sip = cache[i] = parse(self.raw(i))
+            if len(cache) > PARSED_CACHE:
+                cache.popitem(last=False)
+        else:
+            cache.move_to_end(i)
+        return sip
+
+    def memory_bytes(self) -> int:
+        """Approximate bytes held in RAM by the columns and raw data (for diagnostics)."""
+        columns: list[array[int] | array[float]] = [self._time, *self._strs]
+        columns += [self._frame, self._capture, self._flags, self._status, self._cseq]
+        columns += [self._vias, self._offset, self._length]
+        return sum(c.itemsize * len(c) for c in columns) + len(self._ram)
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
