@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from ..catalogue import Entry, lookup
-from ..correlate import Correlation, Message
+from ..correlate import Correlation, Message, MessageStore
 from .context import Context
 from .model import SEVERITIES, Finding
 from .rules import RULES, Rule
@@ -15,7 +15,10 @@ _ORDER = {s: i for i, s in enumerate(reversed(SEVERITIES))}
 
 def annotate(messages: Iterable[Message], lang: str = "en") -> dict[int, Entry]:
     """Catalogue entry for every status code among the responses, keyed by status."""
-    statuses = {m.status for m in messages if not m.is_request and m.status is not None}
+    if isinstance(messages, MessageStore):
+        statuses = set(messages.status_counts())
+    else:
+        statuses = {m.status for m in messages if not m.is_request and m.status is not None}
     return {status: lookup(status, lang) for status in sorted(statuses)}
 
 

@@ -6,7 +6,7 @@ from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from ..correlate import Correlation, Message, Transaction
+from ..correlate import Correlation, Message, MessageStore, Transaction
 from ..correlate.transactions import transaction_key
 
 
@@ -36,7 +36,9 @@ class Context:
     def responses(self) -> Iterator[Message]:
         """Every response that is not a retransmission."""
         rt = self.correlation.retransmissions
-        return (m for m in self.messages if not m.is_request and m.index not in rt)
+        store = self.messages
+        candidates = store.responses() if isinstance(store, MessageStore) else store
+        return (m for m in candidates if not m.is_request and m.index not in rt)
 
     def origin_responses(self) -> Iterator[Message]:
         """One copy of each response: the one sent by the element that generated it.

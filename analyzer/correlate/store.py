@@ -15,11 +15,13 @@ import tempfile
 from array import array
 from collections import Counter, OrderedDict
 from collections.abc import Iterator, Sequence
-from typing import IO, overload
+from typing import IO, Generic, TypeVar, overload
 
 from ..sip import CSeq, SipMessage, parse
 from .model import Message
 from .transactions import transaction_key_of
+
+T = TypeVar("T")
 
 RAM_BUDGET = 32 << 20
 """Raw message bytes kept in memory before the store spills them to a temporary file."""
@@ -30,16 +32,16 @@ _CREDENTIALS = 2
 _HAS_CSEQ = 4
 
 
-class _Interned:
-    """Strings (or tuples) stored once; row columns hold their number, 0 for None."""
+class _Interned(Generic[T]):
+    """Values stored once; row columns hold their number, 0 for None."""
 
     __slots__ = ("ids", "values")
 
     def __init__(self) -> None:
-        self.ids: dict[object, int] = {}
-        self.values: list[object] = [None]
+        self.ids: dict[T, int] = {}
+        self.values: list[T | None] = [None]
 
-    def id(self, value: object) -> int:
+    def id(self, value: T | None) -> int:
         if value is None:
             return 0
         found = self.ids.get(value)
@@ -63,8 +65,11 @@ class MessageStore(Sequence[Message]):
         self._vias = array("H")
         # Interned columns: src, dst, transport, method, uri, reason, call-id,
         # CSeq method, From tag, To tag, transaction key, anomalies.
-        self._text = _Interned()
-        self._strs = [array("I") for _ in range(12)]
+        self._text: _Interned[str] = _Interned()
+        self._tuples: _Interned[tuple[str, ...]] = _Interned()
+        self._strs = [array("I") for _ in range(10)]
+        self._key = array("I")
+        self._anomalies = array("I")
         self._offset = array("Q")
         self._length = array("I")
         self._ram = bytearray()
@@ -99,7 +104,7 @@ class MessageStore(Sequence[Message]):
         self._status.append(sip.status or 0)
         self._cseq.append(cseq.number if cseq is not None else 0)
         self._vias.append(min(sip.via_count, 0xFFFF))
-        values: tuple[object, ...] = (
+        values = (
             src,
             dst,
             transport,
@@ -110,12 +115,12 @@ class MessageStore(Sequence[Message]):
             cseq.method if cseq is not None else None,
             sip.from_tag,
             sip.to_tag,
-            transaction_key_of(sip),
-            sip.anomalies or None,
         )
         intern = self._text.id
         for column, value in zip(self._strs, values, strict=True):
             column.append(intern(value))
+        self._key.append(self._tuples.id(transaction_key_of(sip)))
+        self._anomalies.append(self._tuples.id(sip.anomalies or None))
         self._keep(data)
         return index
 
@@ -168,37 +173,37 @@ class MessageStore(Sequence[Message]):
         v = self._text.values
         s = self._strs
         flags = self._flags[i]
-        method_id = s[7][i]
-        cseq = (
-            CSeq(self._cseq[i], str(v[method_id]) if method_id else "")
-            if flags & _HAS_CSEQ
-            else None
-        )
-        key = v[s[10][i]]
-        anomalies = v[s[11][i]]
+        cseq = CSeq(self._cseq[i], v[s[7][i]] or "") if flags & _HAS_CSEQ else None
         return Message(
             index=i,
             frame=self._frame[i],
             time=self._time[i],
-            src=_str(v[s[0][i]]) or "",
-            dst=_str(v[s[1][i]]) or "",
-            transport=_str(v[s[2][i]]) or "",
+            src=v[s[0][i]] or "",
+            dst=v[s[1][i]] or "",
+            transport=v[s[2][i]] or "",
             capture=self._capture[i],
             is_request=bool(flags & _IS_REQUEST),
-            method=_str(v[s[3][i]]),
-            uri=_str(v[s[4][i]]),
+            method=v[s[3][i]],
+            uri=v[s[4][i]],
             status=self._status[i] or None,
-            reason=_str(v[s[5][i]]),
-            call_id=_str(v[s[6][i]]),
+            reason=v[s[5][i]],
+            call_id=v[s[6][i]],
             cseq=cseq,
-            from_tag=_str(v[s[8][i]]),
-            to_tag=_str(v[s[9][i]]),
-            txn_key=key if isinstance(key, tuple) else None,
+            from_tag=v[s[8][i]],
+            to_tag=v[s[9][i]],
+            txn_key=self._tuples.values[self._key[i]],
             via_count=self._vias[i],
             has_credentials=bool(flags & _CREDENTIALS),
-            anomalies=anomalies if isinstance(anomalies, tuple) else (),
+            anomalies=self._tuples.values[self._anomalies[i]] or (),
             store=self,
         )
+
+    def responses(self) -> Iterator[Message]:
+        """The responses, in order, made without touching the requests' rows."""
+        status = self._status
+        for i in range(len(status)):
+            if status[i]:
+                yield self._row(i)
 
     def status_counts(self) -> Counter[int]:
         """Responses per status code, counted over the column (no message is made)."""
@@ -237,9 +242,5 @@ class MessageStore(Sequence[Message]):
         """Approximate bytes held in RAM by the columns and raw data (for diagnostics)."""
         columns: list[array[int] | array[float]] = [self._time, *self._strs]
         columns += [self._frame, self._capture, self._flags, self._status, self._cseq]
-        columns += [self._vias, self._offset, self._length]
+        columns += [self._vias, self._offset, self._length, self._key, self._anomalies]
         return sum(c.itemsize * len(c) for c in columns) + len(self._ram)
-
-
-def _str(value: object) -> str | None:
-    return value if isinstance(value, str) else None

@@ -13,7 +13,7 @@ from typing import Any
 
 from .. import __version__
 from ..analysis import Analysis
-from ..correlate import Message
+from ..correlate import Message, MessageStore
 from .interface import RenderOptions
 
 SCHEMA = "sip-analyzer/1"
@@ -160,7 +160,8 @@ def _message_lines(analysis: Analysis) -> Iterator[str]:
 def _response_lines(analysis: Analysis) -> Iterator[str]:
     catalogue = _catalogue_fields(analysis)
     dumps = json.dumps
-    for msg in analysis.messages:
+    store = analysis.messages
+    for msg in store.responses() if isinstance(store, MessageStore) else store:
         members = catalogue.get(msg.status or 0) if not msg.is_request else None
         if members is not None:
             yield dumps(message_dict(analysis, msg), ensure_ascii=False)[:-1] + ", " + members + "}"

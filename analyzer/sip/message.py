@@ -232,14 +232,18 @@ class SipMessage(NamedTuple):
         raw = self.get("via")
         if raw is None:
             return None
-        return parse_via(raw if "," not in raw else split_comma_values(raw)[0])
+        if "," not in raw:
+            return parse_via(raw)
+        # Without quotes a comma can only separate Vias (RFC 3261 §20.42 grammar).
+        first = raw.split(",", 1)[0] if '"' not in raw else split_comma_values(raw)[0]
+        return parse_via(first)
 
     @property
     def via_count(self) -> int:
         """How many Vias the stack holds (each hop adds one, RFC 3261 §16.6)."""
         key = canonical_name("via")
         return sum(
-            1 if "," not in v else len(split_comma_values(v))
+            v.count(",") + 1 if '"' not in v else len(split_comma_values(v))
             for k, v in zip(self.keys, self.values, strict=True)
             if k == key
         )
