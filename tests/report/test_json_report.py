@@ -11,7 +11,7 @@ import pytest
 
 from analyzer import analyze
 from analyzer.catalogue import lookup
-from analyzer.report import Format, render
+from analyzer.report import Format, json_report, render, stream
 from tests.conftest import corpus_file
 
 
@@ -51,3 +51,22 @@ def test_schema_rejects_a_broken_document() -> None:
     doc["calls"][0]["outcome"] = "hung_up_happily"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(doc, schema())
+
+
+@pytest.mark.parametrize("rel", ["sngrep/aaa.pcap", "ndpi/fuzz-2006-06-26-2594.pcap"])
+def test_message_lines_are_exactly_what_json_dumps_makes(rel: str) -> None:
+    # The report builds each message's line by hand for speed; it must not drift from
+    # the documented record (unusual strings included: the fuzzed capture has NULs).
+    analysis = analyze(str(corpus_file(rel)))
+    assert len(analysis.messages) > 40
+    for msg in analysis.messages:
+        expected = json.dumps(json_report.message_dict(analysis, msg), ensure_ascii=False)
+        assert json_report.message_line(analysis, msg) == expected
+
+
+def test_report_streams_in_pieces_that_join_to_the_rendered_text() -> None:
+    analysis = analyze(str(corpus_file("sngrep/aaa.pcap")))
+    pieces = list(stream(analysis, Format.JSON))
+    assert len(pieces) > len(analysis.messages)
+    assert "".join(pieces) == render(analysis, Format.JSON)
+    json.loads("".join(pieces))
