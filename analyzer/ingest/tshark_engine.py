@@ -110,7 +110,11 @@ def _read(path: str, acc: Accounting, keylog: str | None, shown: str) -> Iterato
                 yield pkt
     finally:
         proc.stdout.close()
-        err = proc.stderr.read().decode(errors="replace").strip()
+        err = "\n".join(
+            line
+            for line in proc.stderr.read().decode(errors="replace").splitlines()
+            if line.strip() and not line.startswith("Running as user")  # tshark's root notice
+        )
         proc.stderr.close()
         code = proc.wait()
     if code != 0 and not sip_frames:

@@ -2,6 +2,8 @@
 
 Beside each capture, `<name>.sipp.json` holds SIPp's own statistics and the
 outcomes derived from them by captures/lab/run.py (see captures/lab/README.md).
+A capture of SIP over TLS (captures/lab/tls.py) names its TLS key log
+(`tls_keylog`) and is read with tshark and that key log.
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ from typing import Any
 import jsonschema
 import pytest
 
-from analyzer import analyze
+from analyzer import Analysis, Options, analyze
 from analyzer.correlate import OUTCOMES
 from analyzer.report import Format, render
 from tests.conftest import CAPTURES
 from tests.report.test_json_report import schema
+from tests.tshark import require_tshark
 
 EXPECTED = sorted(CAPTURES.glob("*.sipp.json"))
 # The benchmark's load capture (1000 concurrent calls through kamailio, gzip).
@@ -28,6 +31,15 @@ LOAD = CAPTURES / "load" / "udp4-load.sipp.json"
 def _capture(expected: Path) -> tuple[Path, dict[str, Any]]:
     truth: dict[str, Any] = json.loads(expected.read_text())
     return expected.parent / truth["capture"], truth
+
+
+def _analyze(capture: Path, truth: dict[str, Any]) -> Analysis:
+    """The capture analysed; SIP over TLS with tshark and the capture's key log."""
+    keylog = truth.get("tls_keylog")
+    if keylog is None:
+        return analyze(str(capture))
+    require_tshark()
+    return analyze(str(capture), Options(engine="tshark", tls_keylog=str(capture.parent / keylog)))
 
 
 def test_lab_captures_are_committed_and_small() -> None:
@@ -58,7 +70,7 @@ def test_lab_covers_the_scenarios_of_the_issue() -> None:
 )
 def test_outcomes_equal_sipp_statistics(expected: Path) -> None:
     capture, truth = _capture(expected)
-    analysis = analyze(str(capture))
+    analysis = _analyze(capture, truth)
     want = truth["expected"]
     # The expected outcomes were derived from SIPp's own successful-call counts.
     uac_success = sum(s["stats"]["SuccessfulCall(C)"] for s in truth["sipp"] if s["role"] == "uac")
@@ -76,7 +88,7 @@ def test_outcomes_equal_sipp_statistics(expected: Path) -> None:
 
 @pytest.mark.parametrize("expected", EXPECTED, ids=lambda p: p.name.removesuffix(".sipp.json"))
 def test_json_report_of_each_lab_capture_is_valid(expected: Path) -> None:
-    capture, _ = _capture(expected)
-    doc = json.loads(render(analyze(str(capture)), Format.JSON))
+    capture, truth = _capture(expected)
+    doc = json.loads(render(_analyze(capture, truth), Format.JSON))
     jsonschema.validate(doc, schema())
     assert all(r["meaning"] and r["fix"] for r in doc["responses"])
