@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -91,10 +92,11 @@ class Transaction:
     """Call-ID of its messages."""
     request: int | None
     """Index of the first copy of the request (None if only responses were seen)."""
-    requests: tuple[int, ...]
-    """Every request message, retransmissions included (and the ACK of a non-2xx)."""
-    responses: tuple[int, ...]
-    """Every response message, retransmissions included."""
+    requests: Sequence[int]
+    """Every request message, retransmissions included (and the ACK of a non-2xx);
+    a compact `array` (4 bytes an index: there can be millions)."""
+    responses: Sequence[int]
+    """Every response message, retransmissions included (an `array`)."""
     final: int | None
     """Index of the first final (>= 200) response."""
 
@@ -123,10 +125,10 @@ class Call:
     """Time of its first message."""
     end: float
     """Time of its last message."""
-    messages: tuple[int, ...]
-    """Indexes of its messages, in capture order."""
-    frames: tuple[int, ...]
-    """Distinct frame numbers of its messages, ascending."""
+    messages: Sequence[int]
+    """Indexes of its messages, in capture order (an `array`)."""
+    frames: Sequence[int]
+    """Distinct frame numbers of its messages, ascending (an `array`)."""
     attempts: int
     """Opening transactions from the caller (1 + retries after challenges or redirects)."""
     challenges: int

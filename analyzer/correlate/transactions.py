@@ -9,6 +9,7 @@ the top Via.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -47,29 +48,53 @@ def transaction_key_of(sip: SipMessage) -> tuple[str, ...] | None:
     )
 
 
+# A transaction quiet for this long (capture time) is closed and its retransmission
+# memory dropped: 64*T1 covers every retransmission timer of RFC 3261 §17 (T1 = 500 ms),
+# doubled for slow captures. Memory then follows open transactions, not the capture.
+RETIRE_AFTER = 2 * 64 * 0.5
+_SWEEP_EVERY = 4096
+
+
 @dataclass(slots=True)
 class _Open:
     key: tuple[str, ...]
     method: str
     call_id: str
+    first: int
+    last_time: float = 0.0
     request: int | None = None
-    requests: list[int] = field(default_factory=list)
-    responses: list[int] = field(default_factory=list)
+    requests: array[int] = field(default_factory=lambda: array("I"))
+    responses: array[int] = field(default_factory=lambda: array("I"))
     final: int | None = None
-    seen_requests: set[tuple[str, str, str, str]] = field(default_factory=set)
+    seen_requests: set[tuple[str, str, str, int]] = field(default_factory=set)
     seen_responses: set[tuple[str, str, int, str]] = field(default_factory=set)
+
+    def closed(self) -> Transaction:
+        return Transaction(
+            self.key,
+            self.method,
+            self.call_id,
+            self.request,
+            self.requests,
+            self.responses,
+            self.final,
+        )
 
 
 def match_transactions(messages: Iterable[Message]) -> tuple[list[Transaction], set[int]]:
-    """Group messages into transactions; return them and the retransmitted message indexes.
+    """Group messages into transactions; return them (in order of first appearance) and
+    the retransmitted message indexes.
 
     A retransmission is a repeat, on the same hop (same source and
     destination), of a request or of a response with the same status and To
     tag already seen in the transaction.
     """
     open_: dict[tuple[str, ...], _Open] = {}
+    done: list[tuple[int, Transaction]] = []
     retrans: set[int] = set()
-    for msg in messages:
+    for count, msg in enumerate(messages, 1):
+        if count % _SWEEP_EVERY == 0:
+            _retire(open_, done, msg.time)
         key = msg.txn_key
         if key is None:
             continue
@@ -77,10 +102,11 @@ def match_transactions(messages: Iterable[Message]) -> tuple[list[Transaction], 
         assert cseq is not None
         txn = open_.get(key)
         if txn is None:
-            txn = open_[key] = _Open(key, key[-1], msg.call_id or "")
+            txn = open_[key] = _Open(key, key[-1], msg.call_id or "", msg.index)
+        txn.last_time = msg.time
         if msg.is_request:
             # The request method distinguishes INVITE from its ACK in one transaction.
-            rkey = (msg.src, msg.dst, msg.method or "", str(cseq.number))
+            rkey = (msg.src, msg.dst, msg.method or "", cseq.number)
             if rkey in txn.seen_requests:
                 retrans.add(msg.index)
             txn.seen_requests.add(rkey)
@@ -96,10 +122,15 @@ def match_transactions(messages: Iterable[Message]) -> tuple[list[Transaction], 
             txn.responses.append(msg.index)
             if status >= 200 and txn.final is None:
                 txn.final = msg.index
-    txns = [
-        Transaction(
-            t.key, t.method, t.call_id, t.request, tuple(t.requests), tuple(t.responses), t.final
-        )
-        for t in open_.values()
-    ]
-    return txns, retrans
+    done.extend((t.first, t.closed()) for t in open_.values())
+    done.sort(key=lambda pair: pair[0])
+    return [t for _, t in done], retrans
+
+
+def _retire(
+    open_: dict[tuple[str, ...], _Open], done: list[tuple[int, Transaction]], now: float
+) -> None:
+    quiet = [k for k, t in open_.items() if now - t.last_time > RETIRE_AFTER]
+    for key in quiet:
+        txn = open_.pop(key)
+        done.append((txn.first, txn.closed()))
