@@ -11,11 +11,15 @@ hand: the UAC's successful calls times the scenario's intended outcome, the
 Call-IDs and final status codes the UAC logged in its message trace).
 
 Usage:
-    python3 captures/lab/run.py [--out DIR] [--list] [--demo] [--keep] [NAME ...]
+    python3 captures/lab/run.py [--out DIR] [--list] [--demo] [--load] [--keep] [NAME ...]
+    python3 captures/lab/run.py [--bench-rtp DIR] [--bench-tcp DIR]
 
-No NAME: every scenario capture plus the demo capture. A NAME is a scenario
-(``busy``: all its transports) or one capture (``tcp4-busy``). ``--demo``
-alone generates only ``demo.pcapng``. Needs root (tcpdump on ``lo``) and the
+No NAME: every scenario capture plus the demo and load captures. A NAME is a
+scenario (``busy``: all its transports) or one capture (``tcp4-busy``).
+``--demo`` alone generates only ``demo.pcapng``, ``--load`` only the parser
+benchmark's ``load/udp4-load.pcap.gz``; ``--bench-rtp``/``--bench-tcp`` only
+the ingest benchmark's big captures (never committed: ``bench/make_captures.py``
+writes them to ``bench/.cache/``). Needs root (tcpdump on ``lo``) and the
 Debian packages sip-tester, kamailio, kamailio-outbound-modules, tcpdump and
 tshark. Only 127.0.0.1 and ::1 are ever used.
 """
@@ -51,6 +55,14 @@ KAMAILIO_DIR = LAB_DIR / "kamailio"
 PORTS: dict[str, int] = {"uac": 5060, "proxy": 5062, "edge": 5064, "registrar": 5068, "uas": 5070}
 # SIPp binds -mp .. -mp+3 even without media: keep concurrent instances 4+ apart.
 MEDIA_PORTS: dict[str, int] = {"uac": 6000, "uas": 6010}
+# Scenarios with RTP (bench/) send each call's media from [auto_media_port]:
+# -mp + 4 x (call number - 1) mod 10000, so UAC ports are 10000 + 4k and UAS
+# ports 10010 + 4k (never equal: they differ by 2 mod 4). Above 8889, so that
+# no call's RTP reaches a SIPp control socket (-cp, UDP 8888 and 8889).
+RTP_MEDIA_PORTS: dict[str, int] = {"uac": 10000, "uas": 10010}
+RTP_PORT_RANGE = (10000, 10010 + 9999)
+# What the RTP scenarios play (Debian package sip-tester): G.711 A-law, 30 ms packets.
+RTP_AUDIO = Path("/usr/share/sip-tester/g711a.pcap")
 
 AUTH_USER = "alice"
 AUTH_PASSWORD = "lab-secret"
@@ -135,6 +147,7 @@ class Scenario:
     transports: tuple[Transport, ...] = (UDP4,)
     rate: int = 10  # UAC calls per second (-r)
     concurrent: int = 1  # UAC simultaneous calls (-l)
+    rtp: bool = False  # the UAs play RTP (RTP_MEDIA_PORTS; tcpdump records RTP_PORT_RANGE)
 
     def roles(self) -> list[str]:
         roles = ["uac"] + [k.role for k in self.kamailio]
@@ -142,6 +155,22 @@ class Scenario:
 
     def ports(self) -> list[int]:
         return sorted(PORTS[role] for role in self.roles())
+
+    def media_ports(self) -> tuple[int, int] | None:
+        """The range of UDP ports the scenario's RTP uses, if it has any."""
+        return RTP_PORT_RANGE if self.rtp else None
+
+    def run_seconds(self, calls: int) -> int:
+        """How long the UAC takes to place `calls` calls at its rate (0 for a few)."""
+        return calls // self.rate
+
+    def sipp_timeout(self, calls: int) -> int:
+        """SIPp's own -timeout: the lab's default, plus twice the run's length."""
+        return SIPP_TIMEOUT_S + 2 * self.run_seconds(calls)
+
+    def deadline(self, calls: int) -> int:
+        """When the UAC gets SIGKILL, whatever it is doing."""
+        return HARD_DEADLINE_S + 2 * self.run_seconds(calls)
 
 
 PROXY = Kamailio("proxy")
@@ -315,6 +344,45 @@ LOAD = Scenario(
 LOAD_CALLS = 1000
 LOAD_DIR = "load"
 
+# The ingest benchmark's captures (bench/, issue 4): too big to commit, written
+# to the directory given (bench/.cache/ by bench/make_captures.py).
+#
+# RTP-heavy UDP: each call is 14 SIP messages (7 on each leg through the proxy)
+# and about 2 x 64 RTP packets (both UAs play 1.9 s of 30 ms G.711 packets), so
+# about 10 % of the packets are SIP; 7500 calls make about 1,060,000 packets.
+BENCH_RTP = Scenario(
+    name="rtp",
+    description="answered calls through kamailio, each with 1.9 s of G.711 RTP both ways "
+    "(SIPp play_pcap_audio of g711a.pcap from per-call ports), 50 calls/s, up to 200 at once",
+    outcome="answered",
+    uac_xml="uac-rtp.xml",
+    target="proxy",
+    uas_xml="uas-rtp.xml",
+    kamailio=(PROXY,),
+    transports=(UDP4,),
+    rate=50,
+    concurrent=200,
+    rtp=True,
+)
+BENCH_RTP_CALLS = 7500
+# SIP over TCP: the load scenario over one TCP connection per hop (SIPp -t t1,
+# kamailio's connection to the UAS): 14 segments per call, one message each,
+# and about 4.5 bare ACKs, so 8000 calls make about 148,000 packets.
+BENCH_TCP = Scenario(
+    name="load",
+    description="answered calls (INVITE, 100, 180, 200, ACK, BYE, 200) through kamailio "
+    "over TCP, 100 calls/s, up to 20 at once",
+    outcome="answered",
+    uac_xml="uac-answered.xml",
+    target="proxy",
+    uas_xml="uas-answered.xml",
+    kamailio=(PROXY,),
+    transports=(TCP4,),
+    rate=100,
+    concurrent=20,
+)
+BENCH_TCP_CALLS = 8000
+
 # The demo capture: one tcpdump session over this mix, UDP/IPv4, (scenario, calls).
 DEMO_RUNS: tuple[tuple[str, int], ...] = (
     ("answered", 3),
@@ -436,9 +504,14 @@ def port_bound(transport: Transport, port: int) -> bool:
 
 
 @contextlib.contextmanager
-def tcpdump(pcap: Path, ports: Sequence[int], workdir: Path) -> Iterator[Proc]:
-    """Record lo, restricted to the lab's SIP ports, for the duration of the block."""
-    bpf = "(udp or tcp) and (" + " or ".join(f"port {p}" for p in sorted(set(ports))) + ")"
+def tcpdump(
+    pcap: Path, ports: Sequence[int], workdir: Path, media: tuple[int, int] | None = None
+) -> Iterator[Proc]:
+    """Record lo, restricted to the lab's SIP ports (and RTP ports), for the block."""
+    selected = [f"port {p}" for p in sorted(set(ports))]
+    if media is not None:
+        selected.append(f"udp portrange {media[0]}-{media[1]}")
+    bpf = "(udp or tcp) and (" + " or ".join(selected) + ")"
     # -Z root: tcpdump would otherwise drop to user tcpdump and fail to write here.
     # --immediate-mode: without it the kernel hands packets over in blocks, and
     # a SIGINT before the block timeout loses them ("0 packets captured").
@@ -456,7 +529,7 @@ def tcpdump(pcap: Path, ports: Sequence[int], workdir: Path) -> Iterator[Proc]:
     check_tcpdump_counts(proc)
 
 
-def check_tcpdump_counts(proc: Proc) -> None:
+def check_tcpdump_counts(proc: Proc) -> int:
     """tcpdump must have written every packet its filter accepted, and dropped none.
 
     On lo the kernel filter sees each packet twice (sent and received) and
@@ -470,6 +543,7 @@ def check_tcpdump_counts(proc: Proc) -> None:
     captured, received = counts.get("captured"), counts.get("received by filter")
     if captured is None or received != 2 * captured or counts.get("dropped by kernel", 0) != 0:
         raise LabError(f"tcpdump lost packets or did not finish cleanly:\n{proc.tail()}")
+    return captured
 
 
 # --------------------------------------------------------------------------
@@ -561,10 +635,10 @@ def sipp_argv(
         "-sf": str(SCENARIO_DIR / xml),
         "-i": transport.host,
         "-p": str(PORTS[role]),
-        "-mp": str(MEDIA_PORTS[role]),
+        "-mp": str((RTP_MEDIA_PORTS if scn.rtp else MEDIA_PORTS)[role]),
         "-t": transport.sipp_flag,
         "-m": str(calls),
-        "-timeout": f"{SIPP_TIMEOUT_S}s",
+        "-timeout": f"{scn.sipp_timeout(calls)}s",
         # Statistics (the truth is derived from them) and traces (for --keep).
         "-stf": str(workdir / f"{role}-stats.csv"),
         "-error_file": str(workdir / f"{role}-errors.log"),
@@ -662,10 +736,11 @@ def run_scenario(scn: Scenario, transport: Transport, calls: int, workdir: Path)
             )
         uac = spawn("sipp-uac", sipp_argv(scn, "uac", transport, calls, workdir), workdir)
         stack.callback(stop, uac, signal.SIGTERM)
+        deadline = scn.deadline(calls)
         try:
-            uac.popen.wait(timeout=HARD_DEADLINE_S)
+            uac.popen.wait(timeout=deadline)
         except subprocess.TimeoutExpired:
-            raise LabError(f"{scn.name}: SIPp UAC still running after {HARD_DEADLINE_S}s") from None
+            raise LabError(f"{scn.name}: SIPp UAC still running after {deadline}s") from None
         uac_run = SippRun(scn.name, "uac", scn.uac_xml, calls)
         finish_sipp(uac_run, uac, workdir, calls)
         runs.append(uac_run)
@@ -753,7 +828,9 @@ def expected_truth(scn: Scenario, uac: SippRun) -> Expected:
     )
 
 
-def check_capture(pcap: Path, ports: Sequence[int], expected_calls: int) -> None:
+def check_capture(
+    pcap: Path, ports: Sequence[int], expected_calls: int, timeout: float = 60
+) -> None:
     """Cross-check with tshark, when installed, that the capture holds the calls."""
     if shutil.which("tshark") is None:
         return
@@ -761,7 +838,7 @@ def check_capture(pcap: Path, ports: Sequence[int], expected_calls: int) -> None
     for port in ports:
         argv += ["-d", f"udp.port=={port},sip", "-d", f"tcp.port=={port},sip"]
     argv += ["-Y", "sip", "-T", "fields", "-e", "sip.Call-ID"]
-    result = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
     call_ids = {cid for line in result.stdout.splitlines() for cid in line.split(",") if cid}
     if result.returncode != 0 or len(call_ids) != expected_calls:
         raise LabError(
@@ -868,35 +945,63 @@ def capture_demo(out: Path, keep: bool) -> None:
 
 
 def capture_load(out: Path, keep: bool) -> None:
-    """The benchmark's load capture, gzip-compressed, with its truth."""
-    stem = f"{UDP4.name}-{LOAD.name}"
-    folder = out / LOAD_DIR
+    """The parser benchmark's load capture, gzip-compressed, with its truth."""
+    capture_many(LOAD, UDP4, LOAD_CALLS, out / LOAD_DIR, keep, compress=True)
+
+
+def capture_bench(scn: Scenario, calls: int, folder: Path, keep: bool) -> None:
+    """One of the ingest benchmark's big captures (plain pcap), unless it is there."""
+    stem = f"{scn.transports[0].name}-{scn.name}"
+    if (folder / f"{stem}.pcap").is_file() and (folder / f"{stem}.sipp.json").is_file():
+        log(f"  {folder / stem}.pcap: already there")
+        return
+    capture_many(scn, scn.transports[0], calls, folder, keep, compress=False)
+
+
+def capture_many(
+    scn: Scenario, transport: Transport, calls: int, folder: Path, keep: bool, *, compress: bool
+) -> None:
+    """Many calls of one scenario in one capture (bench/), with their truth.
+
+    The tshark cross-check gets ten minutes: the ingest benchmark's captures
+    hold a million packets.
+    """
+    stem = f"{transport.name}-{scn.name}"
     folder.mkdir(parents=True, exist_ok=True)
     with workspace(stem, keep) as workdir:
         pcap = workdir / f"{stem}.pcap"
-        with tcpdump(pcap, LOAD.ports(), workdir):
-            runs = run_scenario(LOAD, UDP4, LOAD_CALLS, workdir)
-        truth = expected_truth(LOAD, runs[0])
-        check_capture(pcap, LOAD.ports(), truth.calls)
-        gz = folder / f"{stem}.pcap.gz"
-        # mtime=0: the same capture always compresses to the same bytes.
-        with open(pcap, "rb") as src, gzip.GzipFile(gz, "wb", mtime=0) as dst:
-            shutil.copyfileobj(src, dst)
-        write_json(
-            folder / f"{stem}.sipp.json",
-            {
-                "capture": gz.name,
-                "scenario": LOAD.name,
-                "transport": UDP4.proto,
-                "ip": UDP4.ip,
-                "description": LOAD.description,
-                "sip_ports": LOAD.ports(),
-                "sipp": [run.as_json() for run in runs],
-                "kamailio": [kamailio_json(node) for node in LOAD.kamailio],
-                "expected": truth.as_json(),
-            },
-        )
-        log(f"  wrote {LOAD_DIR}/{gz.name}: {truth.calls} calls")
+        with tcpdump(pcap, scn.ports(), workdir, scn.media_ports()) as recorder:
+            runs = run_scenario(scn, transport, calls, workdir)
+        packets = check_tcpdump_counts(recorder)
+        truth = expected_truth(scn, runs[0])
+        check_capture(pcap, scn.ports(), truth.calls, timeout=600)
+        if compress:
+            final = folder / f"{stem}.pcap.gz"
+            # mtime=0: the same capture always compresses to the same bytes.
+            with open(pcap, "rb") as src, gzip.GzipFile(final, "wb", mtime=0) as dst:
+                shutil.copyfileobj(src, dst)
+        else:
+            final = folder / pcap.name
+            shutil.move(str(pcap), final)
+        data: dict[str, object] = {
+            "capture": final.name,
+            "scenario": scn.name,
+            "transport": transport.proto,
+            "ip": transport.ip,
+            "description": scn.description,
+            "sip_ports": scn.ports(),
+        }
+        media = scn.media_ports()
+        if media is not None:
+            data["media_ports"] = list(media)
+        data |= {
+            "packets": packets,
+            "sipp": [run.as_json() for run in runs],
+            "kamailio": [kamailio_json(node) for node in scn.kamailio],
+            "expected": truth.as_json(),
+        }
+        write_json(folder / f"{stem}.sipp.json", data)
+        log(f"  wrote {final}: {truth.calls} calls, {packets} packets")
 
 
 @contextlib.contextmanager
@@ -947,10 +1052,12 @@ def select(names: Sequence[str]) -> list[tuple[Scenario, Transport]]:
     return chosen
 
 
-def check_tools() -> None:
+def check_tools(rtp: bool = False) -> None:
     missing = [
         tool for tool in ("sipp", "kamailio", "tcpdump", "editcap") if shutil.which(tool) is None
     ]
+    if rtp and not RTP_AUDIO.is_file():
+        missing.append(str(RTP_AUDIO))
     if missing:
         raise SystemExit(
             f"run.py: missing {', '.join(missing)}: apt-get install sip-tester kamailio "
@@ -973,6 +1080,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         help=f"generate {LOAD_DIR}/udp4-load.pcap.gz ({LOAD_CALLS} calls, for bench/)",
     )
     parser.add_argument(
+        "--bench-rtp",
+        type=Path,
+        metavar="DIR",
+        help=f"generate DIR/udp4-{BENCH_RTP.name}.pcap ({BENCH_RTP_CALLS} calls with RTP, "
+        "for bench/ingest_bench.py), unless it is there",
+    )
+    parser.add_argument(
+        "--bench-tcp",
+        type=Path,
+        metavar="DIR",
+        help=f"generate DIR/tcp4-{BENCH_TCP.name}.pcap ({BENCH_TCP_CALLS} calls over TCP, "
+        "for bench/ingest_bench.py), unless it is there",
+    )
+    parser.add_argument(
         "--keep", action="store_true", help="keep each run's temp dir (configs, logs, SIPp traces)"
     )
     parser.add_argument(
@@ -983,9 +1104,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.list:
         print("\n".join(scn.name for scn in SCENARIOS))
         return 0
-    everything = not args.names and not args.demo and not args.load
+    bench = [
+        (scn, calls, folder)
+        for scn, calls, folder in (
+            (BENCH_RTP, BENCH_RTP_CALLS, args.bench_rtp),
+            (BENCH_TCP, BENCH_TCP_CALLS, args.bench_tcp),
+        )
+        if folder is not None
+    ]
+    everything = not args.names and not args.demo and not args.load and not bench
     captures = all_captures() if everything else select(args.names)
-    check_tools()
+    check_tools(rtp=any(scn.rtp for scn, _, _ in bench))
     args.out.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     try:
@@ -996,17 +1125,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                 capture_demo(args.out, args.keep)
             if everything or args.load:
                 capture_load(args.out, args.keep)
+            for scn, calls, folder in bench:
+                capture_bench(scn, calls, folder, args.keep)
     except LabError as error:
         log(f"run.py: FAILED: {error}")
         return 1
     except KeyboardInterrupt:
         log("run.py: interrupted (every process it started has been stopped)")
         return 130
-    log(
-        f"run.py: {len(captures) + (everything or args.demo) + (everything or args.load)} "
-        "capture(s) "
-        f"in {time.monotonic() - started:.0f}s"
-    )
+    made = len(captures) + (everything or args.demo) + (everything or args.load) + len(bench)
+    log(f"run.py: {made} capture(s) in {time.monotonic() - started:.0f}s")
     return 0
 
 
