@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .catalogue import Entry
@@ -18,9 +17,9 @@ class Analysis:
 
     captures: tuple[Accounting, ...]
     """Per-capture facts and packet accounting, in the order given."""
-    messages: Sequence[Message]
-    """Every SIP message, in capture order (retransmissions included); a `MessageStore`,
-    which makes each `Message` on access."""
+    messages: MessageStore
+    """Every SIP message, in capture order (retransmissions included); each `Message` is
+    made on access."""
     correlation: Correlation
     """Transactions, retransmissions, calls."""
     annotations: dict[int, Entry]
@@ -52,20 +51,10 @@ class Analysis:
 
     def responses_by_status(self) -> dict[int, int]:
         """Responses per status code (retransmissions included, as tshark counts)."""
-        store = self.messages
-        counts = (
-            store.status_counts()
-            if isinstance(store, MessageStore)
-            else Counter(m.status for m in store if m.status is not None)
-        )
+        counts = self.messages.status_counts()
         return dict(sorted(counts.items()))
 
     def requests_by_method(self) -> dict[str, int]:
         """Requests per method (retransmissions included, as tshark counts)."""
-        store = self.messages
-        counts = (
-            store.method_counts()
-            if isinstance(store, MessageStore)
-            else Counter(m.method for m in store if m.method is not None)
-        )
+        counts = self.messages.method_counts()
         return dict(sorted(counts.items()))

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-
 from ..catalogue import Entry, lookup
-from ..correlate import Correlation, Message, MessageStore
+from ..correlate import Correlation, MessageStore
 from .context import Context
 from .model import SEVERITIES, Finding
 from .rules import RULES, Rule
@@ -13,16 +11,13 @@ from .rules import RULES, Rule
 _ORDER = {s: i for i, s in enumerate(reversed(SEVERITIES))}
 
 
-def annotate(messages: Iterable[Message], lang: str = "en") -> dict[int, Entry]:
+def annotate(messages: MessageStore, lang: str = "en") -> dict[int, Entry]:
     """Catalogue entry for every status code among the responses, keyed by status."""
-    if isinstance(messages, MessageStore):
-        statuses = set(messages.status_counts())
-    else:
-        statuses = {m.status for m in messages if not m.is_request and m.status is not None}
+    statuses = set(messages.status_counts())
     return {status: lookup(status, lang) for status in sorted(statuses)}
 
 
-def classify(messages: Sequence[Message], correlation: Correlation) -> list[Finding]:
+def classify(messages: MessageStore, correlation: Correlation) -> list[Finding]:
     """Run every rule; findings sorted by severity (errors first), then first frame."""
     ctx = Context.build(messages, correlation)
     findings = _without_redundant_outcomes([f for rule in RULES for f in rule.check(ctx)])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ..correlate import Correlation, Message, MessageStore, Transaction
@@ -14,13 +14,13 @@ from ..correlate.transactions import transaction_key
 class Context:
     """Read-only view over one analysis for the rules."""
 
-    messages: Sequence[Message]
+    messages: MessageStore
     correlation: Correlation
     _txn_by_key: dict[tuple[str, ...], Transaction] = field(default_factory=dict)
     _origin: array[int] = field(default_factory=lambda: array("q"))
 
     @classmethod
-    def build(cls, messages: Sequence[Message], correlation: Correlation) -> Context:
+    def build(cls, messages: MessageStore, correlation: Correlation) -> Context:
         return cls(messages, correlation, {t.key: t for t in correlation.transactions})
 
     def transaction_of(self, msg: Message) -> Transaction | None:
@@ -36,9 +36,7 @@ class Context:
     def responses(self) -> Iterator[Message]:
         """Every response that is not a retransmission."""
         rt = self.correlation.retransmissions
-        store = self.messages
-        candidates = store.responses() if isinstance(store, MessageStore) else store
-        return (m for m in candidates if not m.is_request and m.index not in rt)
+        return (m for m in self.messages.responses() if m.index not in rt)
 
     def origin_responses(self) -> Iterator[Message]:
         """One copy of each response: the one sent by the element that generated it.

@@ -13,7 +13,7 @@ from typing import Any
 
 from .. import __version__
 from ..analysis import Analysis
-from ..correlate import Message, MessageStore
+from ..correlate import Message
 from .interface import RenderOptions
 
 SCHEMA = "sip-analyzer/1"
@@ -190,9 +190,8 @@ def _message_lines(analysis: Analysis) -> Iterator[str]:
 
 def _response_lines(analysis: Analysis) -> Iterator[str]:
     catalogue = _catalogue_fields(analysis)
-    store = analysis.messages
-    for msg in store.responses() if isinstance(store, MessageStore) else store:
-        members = catalogue.get(msg.status or 0) if not msg.is_request else None
+    for msg in analysis.messages.responses():
+        members = catalogue.get(msg.status or 0)
         if members is not None:
             yield message_line(analysis, msg)[:-1] + ", " + members + "}"
 
