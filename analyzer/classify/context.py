@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ..correlate import Correlation, Message, MessageStore, Transaction
-from ..correlate.transactions import transaction_key
 
 
 @dataclass(frozen=True)
@@ -16,17 +15,15 @@ class Context:
 
     messages: MessageStore
     correlation: Correlation
-    _txn_by_key: dict[tuple[str, ...], Transaction] = field(default_factory=dict)
     _origin: array[int] = field(default_factory=lambda: array("q"))
 
     @classmethod
     def build(cls, messages: MessageStore, correlation: Correlation) -> Context:
-        return cls(messages, correlation, {t.key: t for t in correlation.transactions})
+        return cls(messages, correlation)
 
     def transaction_of(self, msg: Message) -> Transaction | None:
         """The transaction a message belongs to."""
-        key = transaction_key(msg)
-        return self._txn_by_key.get(key) if key else None
+        return None if msg.txn is None else self.correlation.transactions[msg.txn]
 
     def request_of(self, response: Message) -> Message | None:
         """The request a response answers (on the same hop)."""

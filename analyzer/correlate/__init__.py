@@ -11,26 +11,29 @@ from dataclasses import dataclass
 from .calls import build_calls
 from .model import OUTCOMES, Call, Message, SipSource, Transaction
 from .store import MessageStore
-from .transactions import match_transactions, transaction_key
+from .transactions import TransactionTable, transaction_key_of
 
 
 @dataclass(frozen=True, slots=True)
 class Correlation:
     """Everything the correlate stage derived from a message list."""
 
-    transactions: tuple[Transaction, ...]
-    """Transactions in order of first appearance."""
+    transactions: Sequence[Transaction]
+    """Transactions in order of first appearance (the store's table: a record is made on
+    access); `Message.txn` indexes it."""
     retransmissions: frozenset[int]
     """Indexes of messages that repeat an earlier one on the same hop."""
     calls: tuple[Call, ...]
     """One record per Call-ID, in order of first appearance."""
 
 
-def correlate(messages: Sequence[Message], capture_end: float) -> Correlation:
-    """Match transactions and build calls. `capture_end` is the last frame's time."""
-    txns, retrans = match_transactions(messages)
+def correlate(messages: MessageStore, capture_end: float) -> Correlation:
+    """Build calls from the store (transactions were matched as it was filled).
+    `capture_end` is the last frame's time."""
+    txns = messages.transactions
+    retrans = frozenset(txns.retransmissions)
     calls = build_calls(messages, txns, retrans, capture_end)
-    return Correlation(tuple(txns), frozenset(retrans), tuple(calls))
+    return Correlation(txns, retrans, tuple(calls))
 
 
 __all__ = [
@@ -41,7 +44,7 @@ __all__ = [
     "MessageStore",
     "SipSource",
     "Transaction",
+    "TransactionTable",
     "correlate",
-    "match_transactions",
-    "transaction_key",
+    "transaction_key_of",
 ]

@@ -10,8 +10,11 @@ from __future__ import annotations
 from array import array
 from collections import defaultdict
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 
 from .model import Call, Message, Transaction
+from .store import MessageStore
+from .transactions import TransactionTable
 
 # RFC 3261 §17.1.1.2: Timer B = 64*T1, T1 = 500 ms. Without a final response
 # within this time the client transaction has timed out.
@@ -36,13 +39,14 @@ CHALLENGES = frozenset({401, 407})  # RFC 3261 §22.2, §22.3
 
 
 def build_calls(
-    messages: Sequence[Message],
-    transactions: list[Transaction],
-    retrans: set[int],
+    messages: MessageStore,
+    transactions: TransactionTable,
+    retrans: AbstractSet[int],
     capture_end: float,
 ) -> list[Call]:
     """One `Call` per Call-ID, in order of first appearance."""
-    # Indexes, not messages: the messages of one call are made only while it is built.
+    # Indexes, not records: a call's messages and transactions are made only while
+    # it is built.
     by_call: dict[str, array[int]] = {}
     for msg in messages:
         cid = msg.call_id or ""
@@ -50,11 +54,18 @@ def build_calls(
         if rows is None:
             rows = by_call[cid] = array("I")
         rows.append(msg.index)
-    txns_by_call: dict[str, list[Transaction]] = defaultdict(list)
-    for txn in transactions:
-        txns_by_call[txn.call_id].append(txn)
+    txns_by_call: dict[str, array[int]] = defaultdict(lambda: array("I"))
+    for number in range(len(transactions)):
+        txns_by_call[transactions.call_id(number)].append(number)
     return [
-        _build(cid, [messages[i] for i in rows], txns_by_call[cid], messages, retrans, capture_end)
+        _build(
+            cid,
+            [messages[i] for i in rows],
+            [transactions[t] for t in txns_by_call.get(cid, ())],
+            messages,
+            retrans,
+            capture_end,
+        )
         for cid, rows in by_call.items()
     ]
 
@@ -64,7 +75,7 @@ def _build(
     msgs: list[Message],
     txns: list[Transaction],
     all_msgs: Sequence[Message],
-    retrans: set[int],
+    retrans: AbstractSet[int],
     capture_end: float,
 ) -> Call:
     requests = [m for m in msgs if m.is_request and m.index not in retrans]

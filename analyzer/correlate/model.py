@@ -56,8 +56,8 @@ class Message:
     """From tag."""
     to_tag: str | None
     """To tag."""
-    txn_key: tuple[str, ...] | None
-    """Transaction key (RFC 3261 §17.1.3/§17.2.3), None without Via or CSeq."""
+    txn: int | None
+    """Number of its transaction (RFC 3261 §17.1.3/§17.2.3), None without Via or CSeq."""
     via_count: int
     """Number of Vias (the generating element's copy of a response has the most)."""
     has_credentials: bool
@@ -84,8 +84,9 @@ class Message:
 class Transaction:
     """One SIP transaction on one hop (RFC 3261 §17)."""
 
-    key: tuple[str, ...]
-    """Matching key: branch, sent-by and method (or the RFC 2543 fallback)."""
+    id: int
+    """Number in the analysis, in order of first appearance (matched on branch, sent-by
+    and method, or the RFC 2543 fallback)."""
     method: str
     """Method of the transaction (ACK of a non-2xx belongs to its INVITE)."""
     call_id: str

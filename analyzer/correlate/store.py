@@ -19,7 +19,7 @@ from typing import IO, Generic, TypeVar, overload
 
 from ..sip import CSeq, SipMessage, parse
 from .model import Message
-from .transactions import transaction_key_of
+from .transactions import TransactionTable, transaction_key_of
 
 T = TypeVar("T")
 
@@ -64,11 +64,10 @@ class MessageStore(Sequence[Message]):
         self._cseq = array("q")
         self._vias = array("H")
         # Interned columns: src, dst, transport, method, uri, reason, call-id,
-        # CSeq method, From tag, To tag, transaction key, anomalies.
+        # CSeq method, From tag, To tag, anomalies.
         self._text: _Interned[str] = _Interned()
         self._tuples: _Interned[tuple[str, ...]] = _Interned()
         self._strs = [array("I") for _ in range(10)]
-        self._key = array("I")
         self._anomalies = array("I")
         self._offset = array("Q")
         self._length = array("I")
@@ -77,6 +76,8 @@ class MessageStore(Sequence[Message]):
         self._disk: IO[bytes] | None = None
         self._disk_size = 0
         self._parsed: OrderedDict[int, SipMessage] = OrderedDict()
+        self.transactions = TransactionTable()
+        """Transactions, matched as messages are appended."""
 
     # -- writing ------------------------------------------------------------
 
@@ -119,7 +120,17 @@ class MessageStore(Sequence[Message]):
         intern = self._text.id
         for column, value in zip(self._strs, values, strict=True):
             column.append(intern(value))
-        self._key.append(self._tuples.id(transaction_key_of(sip)))
+        # The interned copies: open transactions hold on to them.
+        text = self._text.values
+        status = sip.status or 0
+        self.transactions.add(
+            transaction_key_of(sip),
+            time,
+            text[self._strs[6][index]] or "",
+            (text[self._strs[0][index]] or "", text[self._strs[1][index]] or ""),
+            (sip.method or "", cseq.number if cseq is not None else 0) if sip.is_request else None,
+            None if sip.is_request else (status, sip.to_tag or ""),
+        )
         self._anomalies.append(self._tuples.id(sip.anomalies or None))
         self._keep(data)
         return index
@@ -191,7 +202,7 @@ class MessageStore(Sequence[Message]):
             cseq=cseq,
             from_tag=v[s[8][i]],
             to_tag=v[s[9][i]],
-            txn_key=self._tuples.values[self._key[i]],
+            txn=self.transactions.of(i),
             via_count=self._vias[i],
             has_credentials=bool(flags & _CREDENTIALS),
             anomalies=self._tuples.values[self._anomalies[i]] or (),
@@ -242,5 +253,5 @@ class MessageStore(Sequence[Message]):
         """Approximate bytes held in RAM by the columns and raw data (for diagnostics)."""
         columns: list[array[int] | array[float]] = [self._time, *self._strs]
         columns += [self._frame, self._capture, self._flags, self._status, self._cseq]
-        columns += [self._vias, self._offset, self._length, self._key, self._anomalies]
+        columns += [self._vias, self._offset, self._length, self._anomalies]
         return sum(c.itemsize * len(c) for c in columns) + len(self._ram)

@@ -5,26 +5,27 @@ RFC 3261 magic cookie), the sent-by of that Via and its CSeq method; the ACK
 to a non-2xx response and a CANCEL share the INVITE's branch. Messages from
 RFC 2543 agents (no magic cookie) fall back to Call-ID, From tag, CSeq and
 the top Via.
+
+Matching runs as messages arrive (the message store feeds it), and the
+result is kept as columns: a big capture has hundreds of thousands of
+transactions, and memory must follow the open ones, not the capture.
 """
 
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from typing import overload
 
 from ..sip import SipMessage
-from .model import Message, Transaction
+from .model import Transaction
 
 MAGIC_COOKIE = "z9hG4bK"  # RFC 3261 §8.1.1.7
 
-
-def transaction_key(msg: Message) -> tuple[str, ...] | None:
-    """The transaction key of a message, or None when it lacks Via or CSeq."""
-    return msg.txn_key
+TxnKey = tuple[str, ...]
 
 
-def transaction_key_of(sip: SipMessage) -> tuple[str, ...] | None:
+def transaction_key_of(sip: SipMessage) -> TxnKey | None:
     """The transaction key of a parsed message, or None when it lacks Via or CSeq."""
     top = sip.top_via
     cseq = sip.cseq
@@ -48,89 +49,147 @@ def transaction_key_of(sip: SipMessage) -> tuple[str, ...] | None:
     )
 
 
-# A transaction quiet for this long (capture time) is closed and its retransmission
-# memory dropped: 64*T1 covers every retransmission timer of RFC 3261 §17 (T1 = 500 ms),
-# doubled for slow captures. Memory then follows open transactions, not the capture.
+# A transaction quiet for this long (capture time) is closed: its key and
+# retransmission memory are dropped, so a later message with the same key opens
+# a new one. 64*T1 covers every retransmission timer of RFC 3261 §17
+# (T1 = 500 ms), doubled for slow captures.
 RETIRE_AFTER = 2 * 64 * 0.5
 _SWEEP_EVERY = 4096
 
-
-@dataclass(slots=True)
-class _Open:
-    key: tuple[str, ...]
-    method: str
-    call_id: str
-    first: int
-    last_time: float = 0.0
-    request: int | None = None
-    requests: array[int] = field(default_factory=lambda: array("I"))
-    responses: array[int] = field(default_factory=lambda: array("I"))
-    final: int | None = None
-    seen_requests: set[tuple[str, str, str, int]] = field(default_factory=set)
-    seen_responses: set[tuple[str, str, int, str]] = field(default_factory=set)
-
-    def closed(self) -> Transaction:
-        return Transaction(
-            self.key,
-            self.method,
-            self.call_id,
-            self.request,
-            self.requests,
-            self.responses,
-            self.final,
-        )
+_NONE = -1
 
 
-def match_transactions(messages: Iterable[Message]) -> tuple[list[Transaction], set[int]]:
-    """Group messages into transactions; return them (in order of first appearance) and
-    the retransmitted message indexes.
+class TransactionTable(Sequence[Transaction]):
+    """Every transaction of an analysis, numbered in order of first appearance.
 
-    A retransmission is a repeat, on the same hop (same source and
-    destination), of a request or of a response with the same status and To
-    tag already seen in the transaction.
+    `add` is called once per message, in capture order. A `Transaction` is made
+    on access; its message lists come from a per-message chain.
     """
-    open_: dict[tuple[str, ...], _Open] = {}
-    done: list[tuple[int, Transaction]] = []
-    retrans: set[int] = set()
-    for count, msg in enumerate(messages, 1):
-        if count % _SWEEP_EVERY == 0:
-            _retire(open_, done, msg.time)
-        key = msg.txn_key
+
+    def __init__(self) -> None:
+        # Per transaction.
+        self._method: list[str] = []
+        self._call: list[str] = []
+        self._request = array("q")
+        self._final = array("q")
+        self._head = array("q")
+        self._tail = array("q")
+        self._last_time = array("d")
+        # Per message: its transaction, the next message of that transaction, kind.
+        self._txn = array("q")
+        self._next = array("q")
+        self._is_request = bytearray()
+        # Open transactions only: key -> number, and what each has seen on which hop.
+        self._open: dict[TxnKey, int] = {}
+        self._seen: dict[int, set[tuple[object, ...]]] = {}
+        self.retransmissions: set[int] = set()
+        """Indexes of messages repeating an earlier one of their transaction on the same hop."""
+
+    def add(
+        self,
+        key: TxnKey | None,
+        time: float,
+        call_id: str,
+        hop: tuple[str, str],
+        request: tuple[str, int] | None,
+        response: tuple[int, str] | None,
+    ) -> int | None:
+        """Match the next message; returns its transaction number (None without a key).
+
+        `request` is (method, CSeq number) for a request, `response` (status, To
+        tag) for a response. A retransmission is a repeat, on the same hop (same
+        source and destination), of a request or of a response with the same
+        status and To tag already seen in the transaction.
+        """
+        index = len(self._txn)
+        self._next.append(_NONE)
+        self._is_request.append(1 if request is not None else 0)
+        if index and index % _SWEEP_EVERY == 0:
+            self._retire(time)
         if key is None:
-            continue
-        cseq = msg.cseq
-        assert cseq is not None
-        txn = open_.get(key)
-        if txn is None:
-            txn = open_[key] = _Open(key, key[-1], msg.call_id or "", msg.index)
-        txn.last_time = msg.time
-        if msg.is_request:
-            # The request method distinguishes INVITE from its ACK in one transaction.
-            rkey = (msg.src, msg.dst, msg.method or "", cseq.number)
-            if rkey in txn.seen_requests:
-                retrans.add(msg.index)
-            txn.seen_requests.add(rkey)
-            txn.requests.append(msg.index)
-            if txn.request is None and msg.method != "ACK":
-                txn.request = msg.index
+            self._txn.append(_NONE)
+            return None
+        number = self._open.get(key)
+        if number is None:
+            number = self._open[key] = len(self._method)
+            self._method.append(key[-1])
+            self._call.append(call_id)
+            self._request.append(_NONE)
+            self._final.append(_NONE)
+            self._head.append(index)
+            self._tail.append(index)
+            self._last_time.append(time)
+            self._seen[number] = set()
         else:
-            status = msg.status or 0
-            skey = (msg.src, msg.dst, status, msg.to_tag or "")
-            if skey in txn.seen_responses:
-                retrans.add(msg.index)
-            txn.seen_responses.add(skey)
-            txn.responses.append(msg.index)
-            if status >= 200 and txn.final is None:
-                txn.final = msg.index
-    done.extend((t.first, t.closed()) for t in open_.values())
-    done.sort(key=lambda pair: pair[0])
-    return [t for _, t in done], retrans
+            self._next[self._tail[number]] = index
+            self._tail[number] = index
+        self._txn.append(number)
+        self._last_time[number] = time
+        seen = self._seen[number]
+        # The request method tells an INVITE from its ACK within one transaction.
+        mark: tuple[object, ...] = (*hop, *(request or response or ()))
+        if mark in seen:
+            self.retransmissions.add(index)
+        seen.add(mark)
+        if request is not None:
+            if self._request[number] == _NONE and request[0] != "ACK":
+                self._request[number] = index
+        elif response is not None and response[0] >= 200 and self._final[number] == _NONE:
+            self._final[number] = index
+        return number
 
+    def _retire(self, now: float) -> None:
+        last = self._last_time
+        quiet = [k for k, n in self._open.items() if now - last[n] > RETIRE_AFTER]
+        for key in quiet:
+            del self._seen[self._open.pop(key)]
 
-def _retire(
-    open_: dict[tuple[str, ...], _Open], done: list[tuple[int, Transaction]], now: float
-) -> None:
-    quiet = [k for k, t in open_.items() if now - t.last_time > RETIRE_AFTER]
-    for key in quiet:
-        txn = open_.pop(key)
-        done.append((txn.first, txn.closed()))
+    # -- reading ------------------------------------------------------------
+
+    def of(self, index: int) -> int | None:
+        """The transaction number of message `index` (None when it has no key)."""
+        number = self._txn[index]
+        return None if number == _NONE else number
+
+    def call_id(self, number: int) -> str:
+        """Call-ID of transaction `number` (without making the record)."""
+        return self._call[number]
+
+    def __len__(self) -> int:
+        return len(self._method)
+
+    @overload
+    def __getitem__(self, number: int) -> Transaction: ...
+
+    @overload
+    def __getitem__(self, number: slice) -> Sequence[Transaction]: ...
+
+    def __getitem__(self, number: int | slice) -> Transaction | Sequence[Transaction]:
+        if isinstance(number, slice):
+            return [self._record(i) for i in range(*number.indices(len(self)))]
+        if number < 0:
+            number += len(self)
+        if not 0 <= number < len(self):
+            raise IndexError(number)
+        return self._record(number)
+
+    def __iter__(self) -> Iterator[Transaction]:
+        for i in range(len(self)):
+            yield self._record(i)
+
+    def _record(self, number: int) -> Transaction:
+        requests, responses = array("I"), array("I")
+        i = self._head[number]
+        while i != _NONE:
+            (requests if self._is_request[i] else responses).append(i)
+            i = self._next[i]
+        request, final = self._request[number], self._final[number]
+        return Transaction(
+            id=number,
+            method=self._method[number],
+            call_id=self._call[number],
+            request=None if request == _NONE else request,
+            requests=requests,
+            responses=responses,
+            final=None if final == _NONE else final,
+        )

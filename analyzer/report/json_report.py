@@ -13,7 +13,7 @@ from typing import Any
 
 from .. import __version__
 from ..analysis import Analysis
-from ..correlate import Message
+from ..correlate import Call, Message
 from .interface import RenderOptions
 
 SCHEMA = "sip-analyzer/1"
@@ -42,8 +42,29 @@ def message_dict(analysis: Analysis, msg: Message) -> dict[str, Any]:
     }
 
 
+def call_dict(call: Call) -> dict[str, Any]:
+    """The `calls[]` record of one call."""
+    return {
+        "call_id": call.call_id,
+        "capture": call.capture,
+        "method": call.method,
+        "outcome": call.outcome,
+        "final_status": call.final_status,
+        "final_reason": call.final_reason,
+        "from": call.from_,
+        "to": call.to,
+        "start": round(call.start, 6),
+        "end": round(call.end, 6),
+        "duration": round(call.end - call.start, 6),
+        "attempts": call.attempts,
+        "challenges": call.challenges,
+        "cancelled": call.cancelled,
+        "frames": list(call.frames),
+    }
+
+
 def _skeleton(analysis: Analysis) -> dict[str, Any]:
-    """The report as plain data, `messages` and `responses` as placeholders for `stream`."""
+    """The report as plain data; the big arrays are placeholders for `stream`."""
     captures = [
         {
             "path": a.path,
@@ -68,30 +89,11 @@ def _skeleton(analysis: Analysis) -> dict[str, Any]:
         }
         for a in analysis.captures
     ]
-    # Messages and responses are streamed by `stream()`, one line each: a capture's
-    # report can be larger than the memory the analysis may use.
+    # Messages, responses and calls are streamed by `stream()`, one record at a time:
+    # a capture's report can be larger than the memory the analysis may use.
     messages = _MESSAGES
     responses = _RESPONSES
-    calls = [
-        {
-            "call_id": c.call_id,
-            "capture": c.capture,
-            "method": c.method,
-            "outcome": c.outcome,
-            "final_status": c.final_status,
-            "final_reason": c.final_reason,
-            "from": c.from_,
-            "to": c.to,
-            "start": round(c.start, 6),
-            "end": round(c.end, 6),
-            "duration": round(c.end - c.start, 6),
-            "attempts": c.attempts,
-            "challenges": c.challenges,
-            "cancelled": c.cancelled,
-            "frames": list(c.frames),
-        }
-        for c in analysis.calls
-    ]
+    calls = _CALLS
     findings = [
         {
             "id": f.id,
@@ -135,6 +137,7 @@ def _skeleton(analysis: Analysis) -> dict[str, Any]:
 
 _MESSAGES = "\x00messages\x00"
 _RESPONSES = "\x00responses\x00"
+_CALLS = "\x00calls\x00"
 
 
 def _catalogue_fields(analysis: Analysis) -> dict[int, str]:
@@ -196,6 +199,12 @@ def _response_lines(analysis: Analysis) -> Iterator[str]:
             yield message_line(analysis, msg)[:-1] + ", " + members + "}"
 
 
+def _call_blocks(analysis: Analysis) -> Iterator[str]:
+    # Indented as `json.dumps(..., indent=2)` indents an element of a top-level array.
+    for call in analysis.calls:
+        yield json.dumps(call_dict(call), indent=2, ensure_ascii=False).replace("\n", "\n    ")
+
+
 def _array(lines: Iterator[str], indent: str) -> Iterator[str]:
     first = True
     for line in lines:
@@ -208,11 +217,15 @@ def stream(analysis: Analysis, options: RenderOptions) -> Iterator[str]:
     """The JSON report in pieces (the same text as `render`), for writing as it is made."""
     del options  # JSON has no presentation options
     text = json.dumps(_skeleton(analysis), indent=2, ensure_ascii=False) + "\n"
-    for piece in re.split(r'("\\u0000(?:messages|responses)\\u0000")', text):
-        if piece == json.dumps(_MESSAGES):
-            yield from _array(_message_lines(analysis), "    ")
-        elif piece == json.dumps(_RESPONSES):
-            yield from _array(_response_lines(analysis), "    ")
+    arrays = {
+        json.dumps(_MESSAGES): _message_lines,
+        json.dumps(_RESPONSES): _response_lines,
+        json.dumps(_CALLS): _call_blocks,
+    }
+    for piece in re.split(r'("\\u0000(?:messages|responses|calls)\\u0000")', text):
+        lines = arrays.get(piece)
+        if lines is not None:
+            yield from _array(lines(analysis), "    ")
         else:
             yield piece
 

@@ -339,8 +339,10 @@ def _headers(lines: list[str], anomalies: list[str]) -> _Headers:
         anomalies.append("duplicate_singleton_header")
     if not seen.issuperset(_REQUIRED):
         anomalies.extend(f"missing_{k.replace('-', '_')}" for k in _REQUIRED if k not in seen)
-    for key in _CHECKS.keys() & seen:
-        check = _CHECKS[key]
+    # In the table's order, not a set's: anomalies must come out the same every run.
+    for key, check in _CHECKS.items():
+        if key not in seen:
+            continue
         if key in _LIST_HEADERS:
             for k, value in zip(keys, values, strict=True):
                 if k == key:
