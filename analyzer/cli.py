@@ -7,7 +7,6 @@ Exit codes (docs/architecture): 0 analysed; 1 a --fail-on threshold tripped;
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -16,11 +15,11 @@ from importlib import resources
 from pathlib import Path
 
 from . import __version__
-from .catalogue import LANGUAGES, lookup
+from .catalogue import LANGUAGES, default_lang, lookup
+from .catalogue.compare import compare
 from .ingest import CaptureError
 from .pipeline import Options, analyze
-from .report import Format, RenderOptions, stream
-from .report.text import inert
+from .report import Format, RenderOptions, catalogue, stream
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -33,10 +32,16 @@ def demo_capture() -> Path:
     return Path(str(packaged))
 
 
-def _default_lang() -> str:
-    # LANG=ru_RU.UTF-8 -> "ru" when we have it, else English.
-    code = (os.environ.get("LANG") or "").split("_")[0].split(".")[0].lower()
-    return code if code in LANGUAGES else "en"
+def _lang_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        default=default_lang(os.environ),
+        help="language of catalogue texts and headings (default: from LC_ALL/LC_MESSAGES/LANG)",
+    )
+
+
+_PAGE_FORMATS = ("terminal", "markdown", "json")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -56,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     a.add_argument("--format", choices=[f.value for f in Format], default=Format.TERMINAL.value)
     a.add_argument("-o", "--output", default="-", metavar="FILE", help="output file (- = stdout)")
-    a.add_argument("--lang", choices=LANGUAGES, default=_default_lang())
+    _lang_option(a)
     a.add_argument("--width", type=int, default=None, help="terminal report width")
     a.add_argument(
         "--engine",
@@ -72,17 +77,24 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     e = sub.add_parser("explain", help="explain a SIP response code")
-    e.add_argument("code", type=int)
-    e.add_argument("--format", choices=["terminal", "json"], default="terminal")
-    e.add_argument("--lang", choices=LANGUAGES, default=_default_lang())
+    e.add_argument("code", type=int, metavar="CODE")
+    e.add_argument("--format", choices=_PAGE_FORMATS, default="terminal")
+    e.add_argument("-o", "--output", default="-", metavar="FILE", help="output file (- = stdout)")
+    _lang_option(e)
+
+    c = sub.add_parser("compare", help="compare two SIP response codes side by side")
+    c.add_argument("codes", type=int, nargs=2, metavar="CODE")
+    c.add_argument("--format", choices=_PAGE_FORMATS, default="terminal")
+    c.add_argument("-o", "--output", default="-", metavar="FILE", help="output file (- = stdout)")
+    _lang_option(c)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = _parser().parse_args(argv)
-    if args.command == "explain":
-        return _explain(args)
+    if args.command in ("explain", "compare"):
+        return _page(args)
     return _analyze(args)
 
 
@@ -102,13 +114,15 @@ def _analyze(args: argparse.Namespace) -> int:
     except CaptureError as exc:
         print(f"sip-analyzer: {exc}", file=sys.stderr)
         return EXIT_UNREADABLE
-    width = args.width or (
-        shutil.get_terminal_size((120, 40)).columns if args.output == "-" else 120
-    )
+    width = _width(args.width, args.output)
     pieces = stream(
         analysis, Format(args.format), RenderOptions(color=_use_color(args.output), width=width)
     )
     return _write(pieces, args.output)
+
+
+def _width(asked: int | None, output: str) -> int:
+    return asked or (shutil.get_terminal_size((120, 40)).columns if output == "-" else 120)
 
 
 def _write(pieces: Iterable[str], output: str) -> int:
@@ -125,34 +139,25 @@ def _write(pieces: Iterable[str], output: str) -> int:
     return EXIT_OK
 
 
-def _explain(args: argparse.Namespace) -> int:
+def _page(args: argparse.Namespace) -> int:
+    """`explain` and `compare`: one catalogue page."""
+    options = RenderOptions(color=_use_color(args.output), width=_width(None, args.output))
     try:
-        entry = lookup(args.code, args.lang)
+        if args.command == "explain":
+            entry = lookup(args.code, args.lang)
+            page = {
+                "json": lambda: catalogue.explain_json(entry),
+                "markdown": lambda: catalogue.explain_markdown(entry),
+                "terminal": lambda: catalogue.explain_terminal(entry, options),
+            }[args.format]()
+        else:
+            cmp = compare(args.codes[0], args.codes[1], args.lang)
+            page = {
+                "json": lambda: catalogue.compare_json(cmp),
+                "markdown": lambda: catalogue.compare_markdown(cmp),
+                "terminal": lambda: catalogue.compare_terminal(cmp, options),
+            }[args.format]()
     except ValueError as exc:
         print(f"sip-analyzer: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    if args.format == "json":
-        data = {
-            "code": entry.code,
-            "reason": entry.reason,
-            "class": entry.klass,
-            "meaning": entry.meaning,
-            "when": entry.when,
-            "fix": entry.fix,
-            "rfc": list(entry.rfc),
-            "severity": entry.severity,
-            "related": list(entry.related),
-            "fallback": entry.fallback,
-        }
-        return _write([json.dumps(data, indent=2, ensure_ascii=False) + "\n"], "-")
-    lines = [
-        f"SIP {entry.code} {entry.reason}" if not entry.fallback else f"SIP {entry.code}",
-        f"class:    {entry.klass}",
-        f"rfc:      {', '.join(entry.rfc)}",
-        f"severity: {entry.severity}",
-        f"meaning:  {entry.meaning}",
-        f"when:     {entry.when}",
-        f"fix:      {entry.fix}",
-        f"related:  {', '.join(str(c) for c in entry.related)}",
-    ]
-    return _write(["\n".join(inert(line) for line in lines) + "\n"], "-")
+    return _write([page], args.output)

@@ -3,5 +3,5 @@
 set -eu
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
-NO_COLOR=1 "$PY" -m analyzer analyze captures/demo.pcapng --width 110 -o reports/demo.txt
-"$PY" -m analyzer analyze captures/demo.pcapng --format json -o reports/demo.json
+NO_COLOR=1 "$PY" -m analyzer analyze captures/demo.pcapng --lang en --width 110 -o reports/demo.txt
+"$PY" -m analyzer analyze captures/demo.pcapng --lang en --format json -o reports/demo.json

@@ -58,11 +58,11 @@ def test_usage_error_exit_code_2() -> None:
 
 
 def test_explain(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["explain", "439", "--format", "json"]) == 0
-    doc = json.loads(capsys.readouterr().out)
+    assert main(["explain", "439", "--format", "json", "--lang", "en"]) == 0
+    doc = json.loads(capsys.readouterr().out)["entry"]
     assert doc["reason"] == "First Hop Lacks Outbound Support"
     assert any("5626" in r for r in doc["rfc"])
-    assert main(["explain", "499"]) == 0
+    assert main(["explain", "499", "--lang", "en"]) == 0
     assert "8.1.3.2" in capsys.readouterr().out
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from ..catalogue import Entry, lookup
+from ..catalogue.tables import q850, warn_code
 from ..correlate import Correlation, MessageStore
+from ..sip import SipMessage
 from .context import Context
-from .model import SEVERITIES, Finding
+from .model import SEVERITIES, Finding, ReasonNote, WarningNote
 from .rules import RULES, Rule
 
 _ORDER = {s: i for i, s in enumerate(reversed(SEVERITIES))}
@@ -15,6 +17,41 @@ def annotate(messages: MessageStore, lang: str = "en") -> dict[int, Entry]:
     """Catalogue entry for every status code among the responses, keyed by status."""
     statuses = set(messages.status_counts())
     return {status: lookup(status, lang) for status in sorted(statuses)}
+
+
+def reason_notes(sip: SipMessage, lang: str = "en") -> tuple[ReasonNote, ...]:
+    """The message's Reason headers explained (RFC 3326; Q.850 causes per RFC 3398)."""
+    notes = []
+    for r in sip.reasons:
+        name = meaning = None
+        status = None
+        proto = r.protocol.upper()
+        if proto == "Q.850" and r.cause is not None:
+            cause = q850(r.cause, lang)
+            if cause is not None:
+                name, meaning, status = cause.name, cause.meaning, cause.sip
+        elif proto == "SIP" and r.cause is not None and 100 <= r.cause <= 699:
+            entry = lookup(r.cause, lang)
+            name, meaning = entry.reason, entry.meaning
+        notes.append(ReasonNote(r.protocol, r.cause, r.text, name, meaning, status))
+    return tuple(notes)
+
+
+def warning_notes(sip: SipMessage, lang: str = "en") -> tuple[WarningNote, ...]:
+    """The message's Warning headers explained (RFC 3261 §20.43)."""
+    notes = []
+    for w in sip.warnings:
+        known = warn_code(w.code, lang) if w.code is not None else None
+        notes.append(
+            WarningNote(
+                w.code,
+                w.agent,
+                w.text,
+                known.text if known else None,
+                known.meaning if known else None,
+            )
+        )
+    return tuple(notes)
 
 
 def classify(messages: MessageStore, correlation: Correlation) -> list[Finding]:
@@ -35,4 +72,15 @@ def _without_redundant_outcomes(findings: list[Finding]) -> list[Finding]:
     ]
 
 
-__all__ = ["RULES", "SEVERITIES", "Finding", "Rule", "annotate", "classify"]
+__all__ = [
+    "RULES",
+    "SEVERITIES",
+    "Finding",
+    "ReasonNote",
+    "Rule",
+    "WarningNote",
+    "annotate",
+    "classify",
+    "reason_notes",
+    "warning_notes",
+]

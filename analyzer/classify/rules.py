@@ -128,9 +128,7 @@ def _challenge_resolved(ctx: Context) -> Iterator[Finding]:
 
 def _outbound_439(ctx: Context) -> Iterator[Finding]:
     """439: the registrar saw an outbound REGISTER whose first hop added no `Path;ob`."""
-    for resp in ctx.origin_responses():
-        if resp.status != 439:
-            continue
+    for resp in ctx.origin_responses(439):
         req = ctx.request_of(resp)
         if req is None:
             continue
@@ -176,10 +174,8 @@ def _outbound_439(ctx: Context) -> Iterator[Finding]:
 
 def _extensions(ctx: Context) -> Iterator[Finding]:
     """420 names the unsupported option tags; 421 the ones the server requires."""
-    for resp in ctx.origin_responses():
+    for resp in ctx.origin_responses(420, 421):
         status = resp.status
-        if status not in (420, 421):
-            continue
         req = ctx.request_of(resp)
         frames = (req.frame, resp.frame) if req else (resp.frame,)
         if status == 420:
@@ -250,7 +246,7 @@ def _bad_extension_evidence(
 
 def _service_unavailable(ctx: Context) -> Iterator[Finding]:
     """503 with Retry-After, and a 500 carrying "Service Unavailable" (a rewritten 503)."""
-    for resp in ctx.origin_responses():
+    for resp in ctx.origin_responses(500, 503):
         if resp.status == 503:
             ra = resp.sip.retry_after
             yield Finding(

@@ -47,13 +47,7 @@ def build_calls(
     """One `Call` per Call-ID, in order of first appearance."""
     # Indexes, not records: a call's messages and transactions are made only while
     # it is built.
-    by_call: dict[str, array[int]] = {}
-    for msg in messages:
-        cid = msg.call_id or ""
-        rows = by_call.get(cid)
-        if rows is None:
-            rows = by_call[cid] = array("I")
-        rows.append(msg.index)
+    by_call = messages.by_call_id()
     txns_by_call: dict[str, array[int]] = defaultdict(lambda: array("I"))
     for number in range(len(transactions)):
         txns_by_call[transactions.call_id(number)].append(number)

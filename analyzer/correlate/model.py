@@ -62,6 +62,10 @@ class Message:
     """Number of Vias (the generating element's copy of a response has the most)."""
     has_credentials: bool
     """A request carrying Authorization or Proxy-Authorization."""
+    has_reason: bool
+    """Carries a Reason header (RFC 3326)."""
+    has_warning: bool
+    """Carries a Warning header (RFC 3261 §20.43)."""
     anomalies: tuple[str, ...]
     """Parser anomalies."""
     store: SipSource = field(compare=False, repr=False)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import tempfile
 from array import array
 from collections import Counter, OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import IO, Generic, TypeVar, overload
 
 from ..sip import CSeq, SipMessage, parse
@@ -30,6 +30,8 @@ PARSED_CACHE = 512
 _IS_REQUEST = 1
 _CREDENTIALS = 2
 _HAS_CSEQ = 4
+_HAS_REASON = 8
+_HAS_WARNING = 16
 
 
 class _Interned(Generic[T]):
@@ -98,6 +100,11 @@ class MessageStore(Sequence[Message]):
         flags = (_IS_REQUEST if sip.is_request else 0) | (_HAS_CSEQ if cseq is not None else 0)
         if sip.is_request and (sip.has("authorization") or sip.has("proxy-authorization")):
             flags |= _CREDENTIALS
+        # Flags so that reports parse again only the messages that carry these.
+        if sip.has("reason"):
+            flags |= _HAS_REASON
+        if sip.has("warning"):
+            flags |= _HAS_WARNING
         self._frame.append(frame)
         self._time.append(time)
         self._capture.append(capture)
@@ -205,9 +212,29 @@ class MessageStore(Sequence[Message]):
             txn=self.transactions.of(i),
             via_count=self._vias[i],
             has_credentials=bool(flags & _CREDENTIALS),
+            has_reason=bool(flags & _HAS_REASON),
+            has_warning=bool(flags & _HAS_WARNING),
             anomalies=self._tuples.values[self._anomalies[i]] or (),
             store=self,
         )
+
+    def with_status(self, statuses: Collection[int]) -> Iterator[int]:
+        """Indexes of the responses with one of `statuses`, read from the column."""
+        wanted = frozenset(statuses)
+        for i, status in enumerate(self._status):
+            if status in wanted:
+                yield i
+
+    def by_call_id(self) -> dict[str, array[int]]:
+        """Message indexes per Call-ID (`""` for none), in order of first appearance."""
+        values = self._text.values
+        groups: dict[int, array[int]] = {}
+        for i, cid in enumerate(self._strs[6]):
+            rows = groups.get(cid)
+            if rows is None:
+                rows = groups[cid] = array("I")
+            rows.append(i)
+        return {values[cid] or "": rows for cid, rows in groups.items()}
 
     def responses(self) -> Iterator[Message]:
         """The responses, in order, made without touching the requests' rows."""

@@ -13,6 +13,7 @@ from typing import Any
 
 from .. import __version__
 from ..analysis import Analysis
+from ..classify import reason_notes, warning_notes
 from ..correlate import Call, Message
 from .interface import RenderOptions
 
@@ -191,12 +192,49 @@ def _message_lines(analysis: Analysis) -> Iterator[str]:
         yield message_line(analysis, msg)
 
 
+def notes_dict(analysis: Analysis, msg: Message) -> dict[str, Any]:
+    """The `reasons[]` and `warnings[]` of a `responses[]` record."""
+    if not (msg.has_reason or msg.has_warning):
+        return {"reasons": [], "warnings": []}
+    sip = msg.sip
+    return {
+        "reasons": [
+            {
+                "protocol": n.protocol,
+                "cause": n.cause,
+                "text": n.text,
+                "name": n.name,
+                "meaning": n.meaning,
+                "sip_status": n.sip_status,
+            }
+            for n in reason_notes(sip, analysis.lang)
+        ],
+        "warnings": [
+            {
+                "code": n.code,
+                "agent": n.agent,
+                "text": n.text,
+                "registered_text": n.registered_text,
+                "meaning": n.meaning,
+            }
+            for n in warning_notes(sip, analysis.lang)
+        ],
+    }
+
+
+_NO_NOTES = ', "reasons": [], "warnings": []'
+
+
 def _response_lines(analysis: Analysis) -> Iterator[str]:
     catalogue = _catalogue_fields(analysis)
     for msg in analysis.messages.responses():
         members = catalogue.get(msg.status or 0)
-        if members is not None:
-            yield message_line(analysis, msg)[:-1] + ", " + members + "}"
+        if members is None:
+            continue
+        notes = _NO_NOTES
+        if msg.has_reason or msg.has_warning:
+            notes = ", " + json.dumps(notes_dict(analysis, msg), ensure_ascii=False)[1:-1]
+        yield message_line(analysis, msg)[:-1] + ", " + members + notes + "}"
 
 
 def _call_blocks(analysis: Analysis) -> Iterator[str]:

@@ -7,7 +7,7 @@ Capture strings go into `rich.text.Text` objects (never markup) after
 from __future__ import annotations
 
 import io
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import UTC, datetime
 
 from rich import box
@@ -16,8 +16,9 @@ from rich.table import Table
 from rich.text import Text
 
 from ..analysis import Analysis
-from ..catalogue import Entry
-from ..sip import address_uri
+from ..catalogue import Entry, text
+from ..classify import reason_notes, warning_notes
+from ..sip import SipMessage, address_uri
 from .interface import RenderOptions
 from .text import inert
 
@@ -59,9 +60,13 @@ def render(analysis: Analysis, options: RenderOptions) -> str:
 
 
 def _captures(console: Console, analysis: Analysis) -> None:
-    table = Table(title="Captures", box=box.SIMPLE_HEAD, title_justify="left")
-    for col in ("file", "format", "packets", "SIP pkts", "non-SIP", "skipped", "SIP msgs"):
-        table.add_column(col, justify="left" if col in ("file", "format", "skipped") else "right")
+    lang = analysis.lang
+    table = Table(title=text(lang, "report.captures"), box=box.SIMPLE_HEAD, title_justify="left")
+    for col in ("file", "format", "packets", "sip_packets", "non_sip", "skipped", "sip_messages"):
+        table.add_column(
+            text(lang, f"report.col.{col}"),
+            justify="left" if col in ("file", "format", "skipped") else "right",
+        )
     for a in analysis.captures:
         skipped = ", ".join(f"{k}: {v}" for k, v in sorted(a.skipped.items())) or "0"
         table.add_row(
@@ -76,12 +81,14 @@ def _captures(console: Console, analysis: Analysis) -> None:
     console.print(table)
     for a in analysis.captures:
         for w in a.warnings[:20]:
-            console.print(Text(f"warning: {inert(w)}", style="yellow"))
+            console.print(Text(f"{text(lang, 'report.warning')}: {inert(w)}", style="yellow"))
         if len(a.warnings) > 20:
-            console.print(Text(f"... and {len(a.warnings) - 20} more warnings", style="yellow"))
+            more = text(lang, "report.more_warnings", n=len(a.warnings) - 20)
+            console.print(Text(more, style="yellow"))
         if sum(a.sip_errors.values()):
             errs = ", ".join(f"{k}: {v}" for k, v in sorted(a.sip_errors.items()))
-            console.print(Text(f"unparsed SIP messages: {inert(errs)}", style="yellow"))
+            unparsed = text(lang, "report.unparsed")
+            console.print(Text(f"{unparsed}: {inert(errs)}", style="yellow"))
 
 
 def _outcomes(console: Console, analysis: Analysis) -> None:
@@ -89,16 +96,17 @@ def _outcomes(console: Console, analysis: Analysis) -> None:
     by_method: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for c in analysis.calls:
         by_method[c.method][c.outcome] += 1
+    lang = analysis.lang
     table = Table(
-        title=f"Outcomes ({len(analysis.calls)} Call-IDs)",
+        title=text(lang, "report.outcomes", n=len(analysis.calls)),
         box=box.SIMPLE_HEAD,
         title_justify="left",
     )
-    table.add_column("outcome")
+    table.add_column(text(lang, "report.col.outcome"))
     methods = sorted(by_method)
     for m in methods:
         table.add_column(Text(inert(m)), justify="right")
-    table.add_column("total", justify="right")
+    table.add_column(text(lang, "report.col.total"), justify="right")
     for outcome, n in counts.items():
         if not n:
             continue
@@ -108,14 +116,19 @@ def _outcomes(console: Console, analysis: Analysis) -> None:
 
 
 def _responses(console: Console, analysis: Analysis) -> None:
+    lang = analysis.lang
     groups: dict[int, list[int]] = defaultdict(list)
     entries: dict[int, Entry] = {}
-    for msg in analysis.messages:
+    # Distinct Reason / Warning values per status, with how often each was seen.
+    notes: dict[int, Counter[str]] = defaultdict(Counter)
+    for msg in analysis.messages.responses():
         entry = analysis.entry(msg)
         if entry is not None and msg.status is not None:
             groups[msg.status].append(msg.frame)
             entries[msg.status] = entry
-    console.print(Text("Responses explained", style="bold"))
+            if msg.has_reason or msg.has_warning:
+                notes[msg.status].update(_note_lines(msg.sip, lang))
+    console.print(Text(text(lang, "report.responses"), style="bold"))
     for status in sorted(groups):
         e = entries[status]
         frames = groups[status]
@@ -123,26 +136,44 @@ def _responses(console: Console, analysis: Analysis) -> None:
         head = Text(f"{status} {e.reason}", style=_SEVERITY_STYLE.get(e.severity, ""))
         head.append(f"  ×{len(frames)}  {e.klass}  {', '.join(e.rfc)}", style="dim")
         console.print(head)
-        console.print(Text(f"    frames: {shown}", style="dim"))
-        console.print(Text(f"    meaning: {e.meaning}"))
-        console.print(Text(f"    when:    {e.when}"))
-        console.print(Text(f"    fix:     {e.fix}"))
+        console.print(Text(f"    {text(lang, 'report.frames')}: {shown}", style="dim"))
+        for field in ("meaning", "when", "fix"):
+            console.print(Text(f"    {text(lang, f'heading.{field}')}: {getattr(e, field)}"))
+        for line, n in notes[status].most_common(8):
+            console.print(Text(f"    {line}" + (f"  ×{n}" if n > 1 else ""), style="cyan"))
     console.print()
 
 
+def _note_lines(sip: SipMessage, lang: str) -> list[str]:
+    """One line per Reason / Warning header: as written, then what it means."""
+    lines = []
+    for r in reason_notes(sip, lang):
+        said = f"{r.protocol};cause={r.cause}" + (f' "{r.text}"' if r.text else "")
+        known = f" = {r.name}: {r.meaning}" if r.meaning else ""
+        mapped = f" → SIP {r.sip_status}" if r.sip_status else ""
+        lines.append(f"{text(lang, 'report.reason_header')}: {inert(said, 120)}{known}{mapped}")
+    for w in warning_notes(sip, lang):
+        said = f'{w.code} {w.agent} "{w.text}"'
+        known = f" = {w.registered_text}: {w.meaning}" if w.meaning else ""
+        lines.append(f"{text(lang, 'report.warning_header')}: {inert(said, 120)}{known}")
+    return lines
+
+
 def _findings(console: Console, analysis: Analysis) -> None:
+    lang = analysis.lang
     if not analysis.findings:
-        console.print(Text("Findings: none", style="bold"))
+        console.print(Text(text(lang, "report.findings_none"), style="bold"))
         return
-    console.print(Text(f"Findings ({len(analysis.findings)})", style="bold"))
+    console.print(Text(text(lang, "report.findings", n=len(analysis.findings)), style="bold"))
     for f in analysis.findings:
         line = Text(f"[{f.severity}] ", style=_SEVERITY_STYLE[f.severity])
         line.append(f"{f.id}: ", style="bold")
         line.append(inert(f.title))
         console.print(line)
         console.print(Text(f"    {inert(f.detail)}"))
-        console.print(Text(f"    fix: {inert(f.fix)}", style="green"))
-        console.print(Text(f"    evidence: {f.display_filter}", style="dim"))
+        console.print(Text(f"    {text(lang, 'report.fix')}: {inert(f.fix)}", style="green"))
+        evidence = text(lang, "report.evidence")
+        console.print(Text(f"    {evidence}: {f.display_filter}", style="dim"))
     console.print()
 
 
@@ -152,13 +183,16 @@ def _uri(value: str | None) -> str:
 
 def _calls(console: Console, analysis: Analysis) -> None:
     day = _ts(analysis.calls[0].start)[:10] if analysis.calls else ""
-    table = Table(title=f"Calls ({day} UTC)", box=box.SIMPLE_HEAD, title_justify="left")
-    table.add_column("time")
-    table.add_column("method")
-    table.add_column("from → to", overflow="fold", min_width=24)
-    table.add_column("outcome", no_wrap=True)
-    table.add_column("final", overflow="fold", min_width=14)
-    table.add_column("frames", no_wrap=True)
+    lang = analysis.lang
+    table = Table(
+        title=text(lang, "report.calls", day=day), box=box.SIMPLE_HEAD, title_justify="left"
+    )
+    table.add_column(text(lang, "report.col.time"))
+    table.add_column(text(lang, "report.col.method"))
+    table.add_column(text(lang, "report.col.from_to"), overflow="fold", min_width=24)
+    table.add_column(text(lang, "report.col.outcome"), no_wrap=True)
+    table.add_column(text(lang, "report.col.final"), overflow="fold", min_width=14)
+    table.add_column(text(lang, "report.col.frames"), no_wrap=True)
     table.add_column("Call-ID", overflow="ellipsis", no_wrap=True, min_width=18, max_width=24)
     for c in analysis.calls[:MAX_CALL_ROWS]:
         final = f"{c.final_status} {c.final_reason}" if c.final_status else "-"
@@ -173,6 +207,5 @@ def _calls(console: Console, analysis: Analysis) -> None:
         )
     console.print(table)
     if len(analysis.calls) > MAX_CALL_ROWS:
-        console.print(
-            Text(f"... {len(analysis.calls) - MAX_CALL_ROWS} more calls in --format json")
-        )
+        more = text(lang, "report.more_calls", n=len(analysis.calls) - MAX_CALL_ROWS)
+        console.print(Text(more))

@@ -9,7 +9,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from analyzer.catalogue import CLASS_NAMES, codes, lookup
+from analyzer.catalogue import CLASS_NAMES, LANGUAGES, codes, default_lang, lookup, text
 
 # IANA "Session Initiation Protocol (SIP) Parameters" -> "Response Codes".
 IANA_CODES = {
@@ -71,9 +71,85 @@ def data(name: str) -> dict[str, Any]:
     return loaded
 
 
+UI_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": list(LANGUAGES),
+    "additionalProperties": False,
+    "properties": {
+        lang: {"type": "object", "additionalProperties": {"type": "string", "minLength": 1}}
+        for lang in LANGUAGES
+    },
+}
+_IN_LANGS: dict[str, Any] = {
+    "type": "object",
+    "required": list(LANGUAGES),
+    "additionalProperties": False,
+    "properties": {lang: {"type": "string", "minLength": 3} for lang in LANGUAGES},
+}
+Q850_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["source", "causes", "from_sip"],
+    "properties": {
+        "source": {"type": "string"},
+        "causes": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["cause", "name", "meaning", "sip", "sip_rule"],
+                "additionalProperties": False,
+                "properties": {
+                    "cause": {"type": "integer", "minimum": 1, "maximum": 127},
+                    "name": _IN_LANGS,
+                    "meaning": _IN_LANGS,
+                    "sip": {"type": ["integer", "null"], "minimum": 300, "maximum": 699},
+                    "sip_rule": {"enum": ["table", None]},
+                },
+            },
+        },
+        "from_sip": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["status", "cause"],
+                "additionalProperties": False,
+                "properties": {
+                    "status": {"type": "integer", "minimum": 300, "maximum": 699},
+                    "cause": {"type": "integer", "minimum": 1, "maximum": 127},
+                },
+            },
+        },
+    },
+}
+WARNING_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["source", "codes"],
+    "properties": {
+        "source": {"type": "string"},
+        "codes": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["code", "text", "rfc", "meaning"],
+                "additionalProperties": False,
+                "properties": {
+                    "code": {"type": "integer", "minimum": 300, "maximum": 399},
+                    "text": {"type": "string", "minLength": 3},
+                    "rfc": {"type": "string", "pattern": r"^RFC \d{4}( §[\d.]+)?$"},
+                    "meaning": _IN_LANGS,
+                },
+            },
+        },
+    },
+}
+
+
 def test_data_files_match_their_schemas() -> None:
     jsonschema.validate(data("codes.json"), FACTS_SCHEMA)
-    jsonschema.validate(data("en.json"), TEXT_SCHEMA)
+    for lang in LANGUAGES:
+        jsonschema.validate(data(f"{lang}.json"), TEXT_SCHEMA)
+    jsonschema.validate(data("ui.json"), UI_SCHEMA)
+    jsonschema.validate(data("q850.json"), Q850_SCHEMA)
+    jsonschema.validate(data("warning.json"), WARNING_SCHEMA)
 
 
 def test_every_iana_code_and_nothing_else() -> None:
@@ -131,3 +207,39 @@ def test_unknown_codes_fall_back_to_their_class(code: int, base: int) -> None:
 def test_codes_outside_the_range_are_refused(code: int) -> None:
     with pytest.raises(ValueError, match="not a SIP response code"):
         lookup(code)
+
+
+@pytest.mark.parametrize(
+    ("environ", "lang"),
+    [
+        ({"LANG": "ru_RU.UTF-8"}, "ru"),
+        ({"LANG": "ja_JP.UTF-8"}, "ja"),
+        ({"LANG": "vi_VN"}, "vi"),
+        ({"LANG": "de_DE.UTF-8"}, "en"),
+        ({"LANG": "C.UTF-8"}, "en"),
+        ({}, "en"),
+        ({"LANG": "ru_RU.UTF-8", "LC_ALL": "ja_JP.UTF-8"}, "ja"),
+        ({"LANG": "en_US.UTF-8", "LC_MESSAGES": "vi_VN.UTF-8"}, "vi"),
+        ({"LANG": "ru_RU.UTF-8", "LC_ALL": ""}, "ru"),
+    ],
+)
+def test_default_language_comes_from_the_locale(environ: dict[str, str], lang: str) -> None:
+    assert default_lang(environ) == lang
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_class_names_and_fallback_in_every_language(lang: str) -> None:
+    entry = lookup(499, lang)
+    assert entry.fallback
+    assert entry.base == 400
+    assert entry.klass == text(lang, "class.4")
+    assert entry.klass.startswith("4xx ")
+    assert "499" in entry.meaning
+    assert "400" in entry.meaning
+    assert "8.1.3.2" in entry.meaning
+    assert entry.meaning.endswith(data(f"{lang}.json")["codes"]["400"]["meaning"])
+
+
+def test_unknown_language_is_refused() -> None:
+    with pytest.raises(ValueError, match="no catalogue language"):
+        lookup(200, "de")

@@ -11,7 +11,11 @@ from tests.conftest import ROOT
 
 
 @pytest.mark.parametrize(
-    ("name", "args"), [("demo.txt", ["--width", "110"]), ("demo.json", ["--format", "json"])]
+    ("name", "args"),
+    [
+        ("demo.txt", ["--lang", "en", "--width", "110"]),
+        ("demo.json", ["--lang", "en", "--format", "json"]),
+    ],
 )
 def test_example_report_is_current(
     tmp_path: Path, name: str, args: list[str], monkeypatch: pytest.MonkeyPatch
