@@ -13,8 +13,12 @@ from tests.conftest import ROOT
 @pytest.mark.parametrize(
     ("name", "args"),
     [
-        ("demo.txt", ["--lang", "en", "--width", "110"]),
-        ("demo.json", ["--lang", "en", "--format", "json"]),
+        ("demo.txt", ["analyze", "captures/demo.pcapng", "--lang", "en", "--width", "110"]),
+        ("demo.json", ["analyze", "captures/demo.pcapng", "--lang", "en", "--format", "json"]),
+        (
+            "compare-200-439.ru.md",
+            ["compare", "200", "439", "--lang", "ru", "--format", "markdown"],
+        ),
     ],
 )
 def test_example_report_is_current(
@@ -23,6 +27,6 @@ def test_example_report_is_current(
     monkeypatch.chdir(ROOT)
     monkeypatch.setenv("NO_COLOR", "1")
     out = tmp_path / name
-    assert main(["analyze", "captures/demo.pcapng", *args, "-o", str(out)]) == 0
+    assert main([*args, "-o", str(out)]) == 0
     committed = (ROOT / "reports" / name).read_text(encoding="utf-8")
     assert out.read_text(encoding="utf-8") == committed, "run: sh scripts/make-reports.sh"
