@@ -67,17 +67,17 @@ class TransactionTable(Sequence[Transaction]):
     """
 
     def __init__(self) -> None:
-        # Per transaction.
+        # Per transaction (4-byte signed: -1 is "none").
         self._method: list[str] = []
         self._call: list[str] = []
-        self._request = array("q")
-        self._final = array("q")
-        self._head = array("q")
-        self._tail = array("q")
+        self._request = array("i")
+        self._final = array("i")
+        self._head = array("i")
+        self._tail = array("i")
         self._last_time = array("d")
         # Per message: its transaction, the next message of that transaction, kind.
-        self._txn = array("q")
-        self._next = array("q")
+        self._txn = array("i")
+        self._next = array("i")
         self._is_request = bytearray()
         # Open transactions only: key -> number, and what each has seen on which hop.
         self._open: dict[TxnKey, int] = {}
