@@ -112,7 +112,10 @@ class TransactionTable(Sequence[Transaction]):
         number = self._open.get(key)
         if number is None:
             number = self._open[key] = len(self._method)
-            self._method.append(key[-1])
+            # An ACK opening a transaction acknowledges a 2xx: it has a branch of its own
+            # and is not part of the INVITE transaction (RFC 3261 §17.1.1.3, §13.2.2.4).
+            ack = request is not None and request[0] == "ACK"
+            self._method.append("ACK" if ack else key[-1])
             self._call.append(call_id)
             self._request.append(_NONE)
             self._final.append(_NONE)

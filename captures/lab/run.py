@@ -213,6 +213,26 @@ SCENARIOS: tuple[Scenario, ...] = (
         transports=(UDP4, TCP4, UDP6),
     ),
     Scenario(
+        name="redirect",
+        description="INVITE answered 302 Moved Temporarily (Contact: carol) by the UAS, ACK; "
+        "the UAC does not follow the redirect",
+        outcome="redirected",
+        uac_xml="uac-redirect.xml",
+        target="uas",
+        uas_xml="uas-redirect.xml",
+        transports=(UDP4, TCP6),
+    ),
+    Scenario(
+        name="reinvite",
+        description="INVITE, 180, 200, ACK, then a re-INVITE putting the call on hold "
+        "(CSeq 2, 200, ACK), BYE, 200",
+        outcome="answered",
+        uac_xml="uac-reinvite.xml",
+        target="uas",
+        uas_xml="uas-reinvite.xml",
+        transports=(UDP4, TCP4),
+    ),
+    Scenario(
         name="not-found",
         description="INVITE to kamailio for a user with no registration: 100, 404 Not Found, ACK",
         outcome="not_found",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from analyzer import analyze
-from tests.conftest import corpus_file
+from tests.conftest import CAPTURES, corpus_file
 
 
 def test_complete_call_is_answered() -> None:
@@ -57,3 +57,23 @@ def test_retransmissions_flagged_not_double_counted() -> None:
     assert retrans
     assert len(a.correlation.transactions) + len(retrans) == len(a.messages)
     assert all(c.outcome in ("no_response", "incomplete") for c in a.calls)
+
+
+def test_reinvite_is_inside_the_call_not_a_new_attempt() -> None:
+    # Lab: INVITE answered, then a re-INVITE (hold) in the dialog, then BYE.
+    a = analyze(str(CAPTURES / "udp4-reinvite.pcap"))
+    assert len(a.calls) == 3
+    for call in a.calls:
+        assert (call.outcome, call.final_status, call.attempts) == ("answered", 200, 1)
+        txns = [t for t in a.correlation.transactions if t.call_id == call.call_id]
+        # The INVITE and the re-INVITE, each answered 200; each 2xx's ACK is a
+        # transaction of its own (RFC 3261 §17.1.1.3); then BYE.
+        assert [t.method for t in txns] == ["INVITE", "ACK", "INVITE", "ACK", "BYE"]
+        assert all(t.final is not None for t in txns if t.method != "ACK")
+
+
+def test_redirect_not_followed_is_redirected() -> None:
+    a = analyze(str(CAPTURES / "tcp6-redirect.pcap"))
+    assert {(c.outcome, c.final_status, c.final_reason) for c in a.calls} == {
+        ("redirected", 302, "Moved Temporarily")
+    }
