@@ -17,6 +17,7 @@ from rich.text import Text
 from ..catalogue import Entry, text
 from ..catalogue.compare import Comparison
 from .interface import RenderOptions
+from .terminal import console_for
 
 SCHEMA = "sip-analyzer-catalogue/1"
 
@@ -81,21 +82,6 @@ def explain_markdown(entry: Entry) -> str:
     return "\n".join(out)
 
 
-def _console(options: RenderOptions) -> tuple[Console, io.StringIO]:
-    buf = io.StringIO()
-    console = Console(
-        file=buf,
-        width=options.width,
-        force_terminal=options.color,
-        color_system="standard" if options.color else None,
-        no_color=not options.color,
-        highlight=False,
-        emoji=False,
-        markup=False,
-    )
-    return console, buf
-
-
 def _text_of(buf: io.StringIO) -> str:
     # rich leaves the space it wrapped at on the end of the line.
     return "".join(line.rstrip() + "\n" for line in buf.getvalue().splitlines())
@@ -111,7 +97,7 @@ def _entry_block(console: Console, entry: Entry, level: str) -> None:
 
 
 def explain_terminal(entry: Entry, options: RenderOptions) -> str:
-    console, buf = _console(options)
+    console, buf = console_for(options)
     _entry_block(console, entry, "bold underline")
     related = _related_line(entry)
     if related:
@@ -152,7 +138,7 @@ def compare_markdown(cmp: Comparison) -> str:
 
 
 def compare_terminal(cmp: Comparison, options: RenderOptions) -> str:
-    console, buf = _console(options)
+    console, buf = console_for(options)
     lang = cmp.lang
     console.print(Text(cmp.title, style="bold"))
     console.print()

@@ -38,8 +38,9 @@ def _ts(t: float) -> str:
     return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
 
 
-def render(analysis: Analysis, options: RenderOptions) -> str:
-    """Render the terminal report to a string (ANSI colour only if `options.color`)."""
+def console_for(options: RenderOptions) -> tuple[Console, io.StringIO]:
+    """A rich console writing into a string buffer: ANSI colour only if `options.color`,
+    and no markup, emoji or highlighting (capture strings must stay inert)."""
     buf = io.StringIO()
     console = Console(
         file=buf,
@@ -51,6 +52,12 @@ def render(analysis: Analysis, options: RenderOptions) -> str:
         emoji=False,
         markup=False,
     )
+    return console, buf
+
+
+def render(analysis: Analysis, options: RenderOptions) -> str:
+    """Render the terminal report to a string (ANSI colour only if `options.color`)."""
+    console, buf = console_for(options)
     _captures(console, analysis)
     _outcomes(console, analysis)
     _responses(console, analysis)
