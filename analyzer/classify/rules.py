@@ -279,10 +279,19 @@ def _service_unavailable(ctx: Context) -> Iterator[Finding]:
             )
 
 
+def _transaction_checks(ctx: Context) -> Iterator[Finding]:
+    """The correlate stage's transaction checks (RFC 3261 §17, §12.2, §14.1, §16.3)."""
+    for c in ctx.correlation.checks:
+        yield Finding(
+            c.id, c.severity, c.title, c.detail, c.fix, c.frames, c.status, c.call_id, c.rfc
+        )
+
+
 RULES: tuple[Rule, ...] = (
     Rule("call.*", "RFC 3261 §13.2.2.4, §21", _call_outcome),
     Rule("auth.challenge-resolved", "RFC 3261 §22.2", _challenge_resolved),
     Rule("outbound.first-hop-lacks-support", "RFC 5626 §5.1", _outbound_439),
     Rule("extension.*", "RFC 3261 §8.2.2.3", _extensions),
     Rule("server.*", "RFC 3261 §21.5.4, §16.7", _service_unavailable),
+    Rule("txn.*", "RFC 3261 §17", _transaction_checks),
 )

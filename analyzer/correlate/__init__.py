@@ -9,7 +9,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .calls import build_calls
-from .model import OUTCOMES, Call, Message, SipSource, Transaction
+from .checks import transaction_checks
+from .metrics import Delay, Metrics, Ratio, compute
+from .model import (
+    OUTCOMES,
+    REG_OUTCOMES,
+    SUB_OUTCOMES,
+    Call,
+    Check,
+    Interval,
+    Message,
+    Registration,
+    SipSource,
+    Subscription,
+    Transaction,
+)
 from .store import MessageStore
 from .transactions import TransactionTable, transaction_key_of
 
@@ -25,6 +39,14 @@ class Correlation:
     """Indexes of messages that repeat an earlier one on the same hop."""
     calls: tuple[Call, ...]
     """One record per Call-ID, in order of first appearance."""
+    registrations: tuple[Registration, ...] = ()
+    """One record per Call-ID holding a REGISTER."""
+    subscriptions: tuple[Subscription, ...] = ()
+    """One record per Call-ID holding a SUBSCRIBE."""
+    checks: tuple[Check, ...] = ()
+    """Transaction-level anomalies."""
+    metrics: Metrics | None = None
+    """RFC 6076 metrics."""
 
 
 def correlate(messages: MessageStore, capture_end: float) -> Correlation:
@@ -32,17 +54,35 @@ def correlate(messages: MessageStore, capture_end: float) -> Correlation:
     `capture_end` is the last frame's time."""
     txns = messages.transactions
     retrans = frozenset(txns.retransmissions)
-    calls = build_calls(messages, txns, retrans, capture_end)
-    return Correlation(txns, retrans, tuple(calls))
+    dialogs = build_calls(messages, txns, retrans, capture_end)
+    checks = transaction_checks(messages, txns, retrans, capture_end)
+    return Correlation(
+        txns,
+        retrans,
+        tuple(dialogs.calls),
+        tuple(dialogs.registrations),
+        tuple(dialogs.subscriptions),
+        tuple(checks),
+        compute(dialogs.calls, dialogs.registrations),
+    )
 
 
 __all__ = [
     "OUTCOMES",
+    "REG_OUTCOMES",
+    "SUB_OUTCOMES",
     "Call",
+    "Check",
     "Correlation",
+    "Delay",
+    "Interval",
     "Message",
     "MessageStore",
+    "Metrics",
+    "Ratio",
+    "Registration",
     "SipSource",
+    "Subscription",
     "Transaction",
     "TransactionTable",
     "correlate",

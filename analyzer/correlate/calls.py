@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from array import array
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
+from typing import Any
 
-from .model import Call, Message, Transaction
+from .model import Call, Interval, Message, Registration, Subscription, Transaction
+from .registrations import registration, subscription
 from .store import MessageStore
 from .transactions import TransactionTable
 
@@ -38,37 +41,58 @@ STATUS_OUTCOMES: dict[int, str] = {
 CHALLENGES = frozenset({401, 407})  # RFC 3261 §22.2, §22.3
 
 
+@dataclass(frozen=True, slots=True)
+class Dialogs:
+    """Per Call-ID records: calls, and the registrations and subscriptions among them."""
+
+    calls: list[Call]
+    registrations: list[Registration]
+    subscriptions: list[Subscription]
+
+
 def build_calls(
     messages: MessageStore,
     transactions: TransactionTable,
     retrans: AbstractSet[int],
     capture_end: float,
-) -> list[Call]:
-    """One `Call` per Call-ID, in order of first appearance."""
+) -> Dialogs:
+    """One `Call` per Call-ID, in order of first appearance, plus a `Registration` or
+    `Subscription` for the Call-IDs that hold a REGISTER or SUBSCRIBE."""
     # Indexes, not records: a call's messages and transactions are made only while
     # it is built.
     by_call = messages.by_call_id()
     txns_by_call: dict[str, array[int]] = defaultdict(lambda: array("I"))
     for number in range(len(transactions)):
         txns_by_call[transactions.call_id(number)].append(number)
-    return [
-        _build(
-            cid,
-            [messages[i] for i in rows],
-            [transactions[t] for t in txns_by_call.get(cid, ())],
-            messages,
-            retrans,
-            capture_end,
-        )
-        for cid, rows in by_call.items()
-    ]
+    out = Dialogs([], [], [])
+    for cid, rows in by_call.items():
+        msgs = [messages[i] for i in rows]
+        txns = [transactions[t] for t in txns_by_call.get(cid, ())]
+        by_index = {m.index: m for m in msgs}
+
+        def at(index: int, by_index: dict[int, Message] = by_index) -> Message:
+            # A transaction's messages are the call's own, bar a Call-ID-less stray.
+            found = by_index.get(index)
+            return found if found is not None else messages[index]
+
+        call = _build(cid, msgs, txns, at, retrans, capture_end)
+        out.calls.append(call)
+        if messages.method_in(rows, "REGISTER"):
+            reg = registration(cid, msgs, txns, at, capture_end)
+            if reg is not None:
+                out.registrations.append(reg)
+        if messages.method_in(rows, "SUBSCRIBE"):
+            sub = subscription(cid, msgs, txns, at, retrans, capture_end)
+            if sub is not None:
+                out.subscriptions.append(sub)
+    return out
 
 
 def _build(
     call_id: str,
     msgs: list[Message],
     txns: list[Transaction],
-    all_msgs: Sequence[Message],
+    at: Callable[[int], Message],
     retrans: AbstractSet[int],
     capture_end: float,
 ) -> Call:
@@ -80,28 +104,16 @@ def _build(
         cseq = msgs[0].cseq
         method = cseq.method if cseq else "?"
     caller = opening.src if opening is not None else None
-    by_index = {m.index: m for m in msgs}
-    # The caller's opening transactions: out-of-dialog (no To tag) requests of
-    # the opening method sent by the caller (not the proxy's forwarded copies).
-    attempts = [
-        t
-        for t in txns
-        if t.request is not None
-        and t.method == method
-        and _at(t.request, by_index, all_msgs).to_tag is None
-        and (caller is None or _at(t.request, by_index, all_msgs).src == caller)
-    ]
-    attempts.sort(key=lambda t: t.request or 0)
+    attempts = caller_attempts(txns, method, caller, at)
     cancelled = any(m.method == "CANCEL" and (caller is None or m.src == caller) for m in requests)
     challenges = sum(
-        1
-        for t in attempts
-        if t.final is not None and _at(t.final, by_index, all_msgs).status in CHALLENGES
+        1 for t in attempts if t.final is not None and at(t.final).status in CHALLENGES
     )
-    outcome, final = _outcome(attempts, by_index, all_msgs, cancelled, capture_end)
+    outcome, final = _outcome(attempts, at, cancelled, capture_end)
     first = opening or msgs[0]
-    final_msg = _at(final, by_index, all_msgs) if final is not None else None
+    final_msg = at(final) if final is not None else None
     first_sip = first.sip
+    timing = _timing(method, attempts, at, final_msg, requests, txns, opening, retrans, capture_end)
     return Call(
         call_id=call_id,
         method=method,
@@ -119,19 +131,122 @@ def _build(
         challenges=challenges,
         cancelled=cancelled,
         capture=msgs[0].capture,
+        hops=len({(m.src, m.dst) for m in requests if opening and m.cseq == opening.cseq}) or 1,
+        **timing,
     )
 
 
-def _at(index: int, by_index: dict[int, Message], all_msgs: Sequence[Message]) -> Message:
-    # A transaction's messages are the call's own, bar a Call-ID-less stray.
-    found = by_index.get(index)
-    return found if found is not None else all_msgs[index]
+def caller_attempts(
+    txns: Sequence[Transaction],
+    method: str,
+    caller: str | None,
+    at: Callable[[int], Message],
+) -> list[Transaction]:
+    """The caller's opening transactions, in order: out-of-dialog (no To tag) requests of
+    the opening method sent by the caller (not a proxy's forwarded copies)."""
+    attempts = [
+        t
+        for t in txns
+        if t.request is not None
+        and t.method == method
+        and at(t.request).to_tag is None
+        and (caller is None or at(t.request).src == caller)
+    ]
+    attempts.sort(key=lambda t: t.request or 0)
+    return attempts
+
+
+# RFC 6076 §4.3: 401, 402 and 407 are not failures for SRD; 3xx leads to a new attempt.
+_NOT_SRD_FAILURE = frozenset({401, 402, 407})
+_RINGING = frozenset({180, 181, 182, 183})
+
+
+def _timing(
+    method: str,
+    attempts: list[Transaction],
+    at: Callable[[int], Message],
+    final: Message | None,
+    requests: list[Message],
+    txns: Sequence[Transaction],
+    opening: Message | None,
+    retrans: AbstractSet[int],
+    capture_end: float,
+) -> dict[str, Any]:
+    """Dialogs, hang-up and the timings of an INVITE call (RFC 6076 §4.3-§4.5)."""
+    out: dict[str, Any] = {}
+    if not attempts or opening is None:
+        return out
+    invite = at(attempts[0].request or 0)
+    # Responses the caller received, every attempt, first copies only, capture order.
+    answers = sorted(i for t in attempts for i in t.responses if i not in retrans)
+    received = [at(i) for i in answers]
+    tags: list[str] = []
+    for r in received:
+        # Only 101-299 responses make (early) dialogs (RFC 3261 §12.1).
+        if r.to_tag and 100 < (r.status or 0) < 300 and r.to_tag not in tags:
+            tags.append(r.to_tag)
+    out["to_tags"] = tuple(tags)
+    answered = final is not None and 200 <= (final.status or 0) < 300
+    if answered and final is not None:
+        out["answered_tag"] = final.to_tag
+    reason_from: Message | None = None
+    bye = next((m for m in requests if m.method == "BYE"), None)
+    cancel = next((m for m in requests if m.method == "CANCEL" and m.src == opening.src), None)
+    if bye is not None:
+        out["hangup"] = "caller" if bye.from_tag == opening.from_tag else "callee"
+        reason_from = bye
+    elif cancel is not None:
+        out["hangup"] = "caller"
+        reason_from = cancel
+    if (reason_from is None or not reason_from.has_reason) and final is not None:
+        reason_from = final
+    if reason_from is not None and reason_from.has_reason:
+        out["reason"] = reason_from.sip.get("reason")
+    if method != "INVITE":
+        return out
+
+    def span(a: Message, b: Message) -> Interval:
+        return Interval(a.time, b.time, a.frame, b.frame)
+
+    # SRD (§4.3): the first status-indicative response; the clock runs over challenges
+    # (§5.3 counts authentication inside the attempt) and redirects followed in the capture.
+    for r in received:
+        status = r.status or 0
+        if status == 100 or 300 <= status < 400 or status in _NOT_SRD_FAILURE:
+            continue
+        failed = status >= 400
+        if failed and status == 487 and out.get("hangup") == "caller":
+            break  # the caller gave up first: neither a success nor a failure of the setup
+        out["srd"], out["srd_failed"] = span(invite, r), failed
+        break
+    if answered and final is not None:
+        out["setup"] = span(invite, final)
+    ringing = next((r for r in received if r.status in _RINGING), None)
+    if ringing is not None and final is not None and final.time >= ringing.time:
+        out["ring"] = span(ringing, final)
+    if answered and final is not None and bye is not None:
+        out["sdt"] = span(final, bye)
+    if bye is not None and bye.txn is not None:
+        bye_txn = txns_by_id(txns).get(bye.txn)
+        bye_final = at(bye_txn.final) if bye_txn and bye_txn.final is not None else None
+        if bye_final is not None and 200 <= (bye_final.status or 0) < 300:
+            out["sdd"] = span(bye, bye_final)
+            out["completed"] = answered
+        elif bye_final is None and capture_end - bye.time >= TIMER_B:
+            # §4.4: a BYE nobody answered ends at Timer F (64*T1).
+            out["sdd"] = Interval(bye.time, bye.time + TIMER_B, bye.frame, None)
+            out["sdd_failed"] = True
+    return out
+
+
+def txns_by_id(txns: Sequence[Transaction]) -> dict[int, Transaction]:
+    """A call's transactions by number."""
+    return {t.id: t for t in txns}
 
 
 def _outcome(
     attempts: list[Transaction],
-    by_index: dict[int, Message],
-    all_msgs: Sequence[Message],
+    at: Callable[[int], Message],
     cancelled: bool,
     capture_end: float,
 ) -> tuple[str, int | None]:
@@ -140,11 +255,11 @@ def _outcome(
         return "incomplete", None
     last = attempts[-1]
     if last.final is None:
-        start = _at(last.request or 0, by_index, all_msgs).time
+        start = at(last.request or 0).time
         # RFC 3261 §17.1.1.2 / §17.1.2.2: Timer B (INVITE) and F (others) are 64*T1.
         return ("no_response" if capture_end - start >= TIMER_B else "incomplete"), None
-    status = _at(last.final, by_index, all_msgs).status or 0
-    sent_credentials = _at(last.request or 0, by_index, all_msgs).has_credentials
+    status = at(last.final).status or 0
+    sent_credentials = at(last.request or 0).has_credentials
     if 200 <= status < 300:
         return "answered", last.final
     if 300 <= status < 400:

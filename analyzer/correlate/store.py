@@ -32,6 +32,7 @@ _CREDENTIALS = 2
 _HAS_CSEQ = 4
 _HAS_REASON = 8
 _HAS_WARNING = 16
+_MF_ZERO = 32
 
 
 class _Interned(Generic[T]):
@@ -105,6 +106,8 @@ class MessageStore(Sequence[Message]):
             flags |= _HAS_REASON
         if sip.has("warning"):
             flags |= _HAS_WARNING
+        if sip.is_request and sip.max_forwards == 0:
+            flags |= _MF_ZERO
         self._frame.append(frame)
         self._time.append(time)
         self._capture.append(capture)
@@ -214,6 +217,7 @@ class MessageStore(Sequence[Message]):
             has_credentials=bool(flags & _CREDENTIALS),
             has_reason=bool(flags & _HAS_REASON),
             has_warning=bool(flags & _HAS_WARNING),
+            max_forwards_zero=bool(flags & _MF_ZERO),
             anomalies=self._tuples.values[self._anomalies[i]] or (),
             store=self,
         )
@@ -235,6 +239,41 @@ class MessageStore(Sequence[Message]):
                 rows = groups[cid] = array("I")
             rows.append(i)
         return {values[cid] or "": rows for cid, rows in groups.items()}
+
+    def requests(self, methods: Collection[str] | None = None) -> Iterator[int]:
+        """Indexes of the requests (of `methods` only, if given), read from the columns."""
+        flags = self._flags
+        if methods is None:
+            return (i for i in range(len(flags)) if flags[i] & _IS_REQUEST)
+        ids = self._text.ids
+        wanted = frozenset(ids[m] for m in methods if m in ids)
+        return (i for i, m in enumerate(self._strs[3]) if m in wanted)
+
+    def sequence_keys(self) -> Iterator[tuple[int, str, str, str, str, str, int]]:
+        """Per request: index, method, Call-ID, From tag, src, dst and CSeq number, read
+        from the columns (no message is made)."""
+        v = self._text.values
+        method, src, dst, cid, ftag = (self._strs[k] for k in (3, 0, 1, 6, 8))
+        flags, cseq = self._flags, self._cseq
+        for i in range(len(flags)):
+            if flags[i] & _IS_REQUEST and flags[i] & _HAS_CSEQ:
+                yield (
+                    i,
+                    v[method[i]] or "",
+                    v[cid[i]] or "",
+                    v[ftag[i]] or "",
+                    v[src[i]] or "",
+                    v[dst[i]] or "",
+                    cseq[i],
+                )
+
+    def method_in(self, rows: Sequence[int], method: str) -> bool:
+        """Whether any of the messages at `rows` is a `method` request (read from the column)."""
+        wanted = self._text.ids.get(method)
+        if wanted is None:
+            return False
+        column = self._strs[3]
+        return any(column[i] == wanted for i in rows)
 
     def responses(self) -> Iterator[Message]:
         """The responses, in order, made without touching the requests' rows."""

@@ -14,6 +14,7 @@ transactions, and memory must follow the open ones, not the capture.
 from __future__ import annotations
 
 from array import array
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import overload
 
@@ -157,6 +158,26 @@ class TransactionTable(Sequence[Transaction]):
     def call_id(self, number: int) -> str:
         """Call-ID of transaction `number` (without making the record)."""
         return self._call[number]
+
+    def method_of(self, number: int) -> str:
+        """Method of transaction `number` (without making the record)."""
+        return self._method[number]
+
+    def request_of(self, number: int) -> int | None:
+        """Index of the first request copy of transaction `number`."""
+        found = self._request[number]
+        return None if found == _NONE else found
+
+    def final_of(self, number: int) -> int | None:
+        """Index of the first final response of transaction `number`."""
+        found = self._final[number]
+        return None if found == _NONE else found
+
+    def sizes(self) -> Counter[int]:
+        """Messages per transaction number (transactions with any message)."""
+        counts = Counter(self._txn)
+        counts.pop(_NONE, None)
+        return counts
 
     def __len__(self) -> int:
         return len(self._method)
