@@ -135,7 +135,7 @@ def test_inflate_makes_distinct_calls_of_the_same_size(tmp_path: Path) -> None:
     assert len(changed) == 2 * len(original)
     assert all(_udp_checksum_ok(f) for f in changed)
     analysis = analyze(str(dst))
-    assert len(analysis.calls) == 9
-    assert len({c.call_id for c in analysis.calls}) == 9
+    assert len(analysis.call_records) == 9
+    assert len({c.call_id for c in analysis.call_records}) == 9
     assert analysis.outcome_counts()["answered"] == 9
     assert dict(analysis.requests_by_method()) == {"INVITE": 9, "ACK": 9, "BYE": 9}

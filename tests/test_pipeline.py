@@ -26,7 +26,7 @@ def test_accounting_adds_up(path: Path) -> None:
         assert acc.balanced
         assert acc.packets == acc.sip + acc.non_sip + sum(acc.skipped.values())
         assert sum(acc.non_sip_kinds.values()) == acc.non_sip
-        assert acc.sip_messages == len(analysis.messages)
+        assert acc.sip_messages == len(analysis.store)
 
 
 def test_several_files_in_one_run_keep_their_own_accounting() -> None:
@@ -34,7 +34,7 @@ def test_several_files_in_one_run_keep_their_own_accounting() -> None:
     both = analyze([str(a), str(b)])
     assert [c.path for c in both.captures] == [str(a), str(b)]
     assert len(both.calls) == len(analyze(str(a)).calls) + len(analyze(str(b)).calls)
-    assert {m.capture for m in both.messages} == {0, 1}
+    assert {m.capture for m in both.store} == {0, 1}
 
 
 def test_unparseable_sip_is_a_counted_skip_and_warnings_are_bounded(tmp_path: Path) -> None:

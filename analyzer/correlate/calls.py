@@ -131,9 +131,16 @@ def _build(
         challenges=challenges,
         cancelled=cancelled,
         capture=msgs[0].capture,
-        hops=len({(m.src, m.dst) for m in requests if opening and m.cseq == opening.cseq}) or 1,
+        hops=_hops(requests, at(attempts[-1].request or 0) if attempts else opening),
         **timing,
     )
+
+
+def _hops(requests: list[Message], last: Message | None) -> int:
+    """Hops the caller's last attempt was seen on (its forwarded copies share the CSeq)."""
+    if last is None:
+        return 1
+    return len({(m.src, m.dst) for m in requests if m.cseq == last.cseq}) or 1
 
 
 def caller_attempts(

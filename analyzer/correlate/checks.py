@@ -257,14 +257,18 @@ def _glare(inp: Input) -> Iterator[Check]:
 
 
 def _cseq_backwards(inp: Input) -> Iterator[Check]:
-    """RFC 3261 §12.2.1.1 / §8.1.1.5: a UA's CSeq numbers for new requests in a Call-ID
-    never go down (per hop: a proxy's forwarded copies are a sequence of their own)."""
-    last: dict[tuple[str, str, str, str], tuple[int, int]] = {}
+    """RFC 3261 §12.2.1.1 / §10.2: a UA's CSeq numbers for new requests in a dialog (and
+    for REGISTERs of one Call-ID) never go down. Per dialog (each early dialog of a forked
+    INVITE keeps its own count) and per hop (a proxy's copies are a sequence of their own);
+    out of a dialog the number is arbitrary (§8.1.1.5)."""
+    last: dict[tuple[str, ...], tuple[int, int]] = {}
     reported: set[str] = set()
-    for i, method, cid, ftag, src, dst, number in inp.store.sequence_keys():
+    for i, method, cid, ftag, ttag, src, dst, number in inp.store.sequence_keys():
         if method in ("ACK", "CANCEL") or i in inp.retrans:
             continue
-        key = (cid, ftag, src, dst)
+        if not ttag and method != "REGISTER":
+            continue
+        key = (cid, ftag, ttag, src, dst)
         before = last.get(key)
         if before is not None and number < before[0] and cid not in reported:
             reported.add(cid)

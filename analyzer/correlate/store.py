@@ -249,11 +249,11 @@ class MessageStore(Sequence[Message]):
         wanted = frozenset(ids[m] for m in methods if m in ids)
         return (i for i, m in enumerate(self._strs[3]) if m in wanted)
 
-    def sequence_keys(self) -> Iterator[tuple[int, str, str, str, str, str, int]]:
-        """Per request: index, method, Call-ID, From tag, src, dst and CSeq number, read
-        from the columns (no message is made)."""
+    def sequence_keys(self) -> Iterator[tuple[int, str, str, str, str, str, str, int]]:
+        """Per request: index, method, Call-ID, From tag, To tag, src, dst and CSeq number,
+        read from the columns (no message is made)."""
         v = self._text.values
-        method, src, dst, cid, ftag = (self._strs[k] for k in (3, 0, 1, 6, 8))
+        method, src, dst, cid, ftag, ttag = (self._strs[k] for k in (3, 0, 1, 6, 8, 9))
         flags, cseq = self._flags, self._cseq
         for i in range(len(flags)):
             if flags[i] & _IS_REQUEST and flags[i] & _HAS_CSEQ:
@@ -262,6 +262,7 @@ class MessageStore(Sequence[Message]):
                     v[method[i]] or "",
                     v[cid[i]] or "",
                     v[ftag[i]] or "",
+                    v[ttag[i]] or "",
                     v[src[i]] or "",
                     v[dst[i]] or "",
                     cseq[i],

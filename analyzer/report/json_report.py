@@ -108,16 +108,16 @@ def _skeleton(analysis: Analysis) -> dict[str, Any]:
             "rfc": f.rfc,
             "filter": f.display_filter,
         }
-        for f in analysis.findings
+        for f in analysis.finding_records
     ]
     by_sev = dict.fromkeys(("error", "warning", "info"), 0)
-    for f in analysis.findings:
+    for f in analysis.finding_records:
         by_sev[f.severity] += 1
     summary = {
         "captures": len(analysis.captures),
         "packets": sum(a.packets for a in analysis.captures),
-        "sip_messages": len(analysis.messages),
-        "calls": len(analysis.calls),
+        "sip_messages": len(analysis.store),
+        "calls": len(analysis.call_records),
         "outcomes": analysis.outcome_counts(),
         "responses_by_status": {str(k): v for k, v in analysis.responses_by_status().items()},
         "requests_by_method": analysis.requests_by_method(),
@@ -188,7 +188,7 @@ def message_line(analysis: Analysis, msg: Message) -> str:
 
 
 def _message_lines(analysis: Analysis) -> Iterator[str]:
-    for msg in analysis.messages:
+    for msg in analysis.store:
         yield message_line(analysis, msg)
 
 
@@ -227,7 +227,7 @@ _NO_NOTES = ', "reasons": [], "warnings": []'
 
 def _response_lines(analysis: Analysis) -> Iterator[str]:
     catalogue = _catalogue_fields(analysis)
-    for msg in analysis.messages.responses():
+    for msg in analysis.store.responses():
         members = catalogue.get(msg.status or 0)
         if members is None:
             continue
@@ -239,7 +239,7 @@ def _response_lines(analysis: Analysis) -> Iterator[str]:
 
 def _call_blocks(analysis: Analysis) -> Iterator[str]:
     # Indented as `json.dumps(..., indent=2)` indents an element of a top-level array.
-    for call in analysis.calls:
+    for call in analysis.call_records:
         yield json.dumps(call_dict(call), indent=2, ensure_ascii=False).replace("\n", "\n    ")
 
 

@@ -101,11 +101,11 @@ def _captures(console: Console, analysis: Analysis) -> None:
 def _outcomes(console: Console, analysis: Analysis) -> None:
     counts = analysis.outcome_counts()
     by_method: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for c in analysis.calls:
+    for c in analysis.call_records:
         by_method[c.method][c.outcome] += 1
     lang = analysis.lang
     table = Table(
-        title=text(lang, "report.outcomes", n=len(analysis.calls)),
+        title=text(lang, "report.outcomes", n=len(analysis.call_records)),
         box=box.SIMPLE_HEAD,
         title_justify="left",
     )
@@ -128,7 +128,7 @@ def _responses(console: Console, analysis: Analysis) -> None:
     entries: dict[int, Entry] = {}
     # Distinct Reason / Warning values per status, with how often each was seen.
     notes: dict[int, Counter[str]] = defaultdict(Counter)
-    for msg in analysis.messages.responses():
+    for msg in analysis.store.responses():
         entry = analysis.entry(msg)
         if entry is not None and msg.status is not None:
             groups[msg.status].append(msg.frame)
@@ -168,11 +168,13 @@ def _note_lines(sip: SipMessage, lang: str) -> list[str]:
 
 def _findings(console: Console, analysis: Analysis) -> None:
     lang = analysis.lang
-    if not analysis.findings:
+    if not analysis.finding_records:
         console.print(Text(text(lang, "report.findings_none"), style="bold"))
         return
-    console.print(Text(text(lang, "report.findings", n=len(analysis.findings)), style="bold"))
-    for f in analysis.findings:
+    console.print(
+        Text(text(lang, "report.findings", n=len(analysis.finding_records)), style="bold")
+    )
+    for f in analysis.finding_records:
         line = Text(f"[{f.severity}] ", style=_SEVERITY_STYLE[f.severity])
         line.append(f"{f.id}: ", style="bold")
         line.append(inert(f.title))
@@ -189,7 +191,7 @@ def _uri(value: str | None) -> str:
 
 
 def _calls(console: Console, analysis: Analysis) -> None:
-    day = _ts(analysis.calls[0].start)[:10] if analysis.calls else ""
+    day = _ts(analysis.call_records[0].start)[:10] if analysis.call_records else ""
     lang = analysis.lang
     table = Table(
         title=text(lang, "report.calls", day=day), box=box.SIMPLE_HEAD, title_justify="left"
@@ -201,7 +203,7 @@ def _calls(console: Console, analysis: Analysis) -> None:
     table.add_column(text(lang, "report.col.final"), overflow="fold", min_width=14)
     table.add_column(text(lang, "report.col.frames"), no_wrap=True)
     table.add_column("Call-ID", overflow="ellipsis", no_wrap=True, min_width=18, max_width=24)
-    for c in analysis.calls[:MAX_CALL_ROWS]:
+    for c in analysis.call_records[:MAX_CALL_ROWS]:
         final = f"{c.final_status} {c.final_reason}" if c.final_status else "-"
         table.add_row(
             _ts(c.start)[11:],
@@ -213,6 +215,6 @@ def _calls(console: Console, analysis: Analysis) -> None:
             Text(inert(c.call_id)),
         )
     console.print(table)
-    if len(analysis.calls) > MAX_CALL_ROWS:
-        more = text(lang, "report.more_calls", n=len(analysis.calls) - MAX_CALL_ROWS)
+    if len(analysis.call_records) > MAX_CALL_ROWS:
+        more = text(lang, "report.more_calls", n=len(analysis.call_records) - MAX_CALL_ROWS)
         console.print(Text(more))

@@ -19,21 +19,21 @@ def lab(name: str) -> Analysis:
 
 
 def only(analysis: Analysis, fid: str) -> list[Finding]:
-    return [f for f in analysis.findings if f.id == fid]
+    return [f for f in analysis.finding_records if f.id == fid]
 
 
 @pytest.mark.parametrize("name", ["udp4-outbound-439", "tcp4-outbound-439", "udp6-outbound-439"])
 def test_439_reported_once_per_call_from_the_registrar_hop(name: str) -> None:
     a = lab(name)
     found = only(a, "outbound.first-hop-lacks-support")
-    assert len(found) == len(a.calls)
+    assert len(found) == len(a.call_records)
     for f in found:
         assert "`Supported`/`Require` has outbound: yes" in f.detail
         assert "Contact `reg-id`: 1" in f.detail
         assert '+sip.instance`: "<urn:uuid:' in f.detail
         assert "none with ;ob" in f.detail
         # The first hop is the edge proxy (its Via sits above the UA's), never the UA itself.
-        ua = a.messages[0].src
+        ua = a.store[0].src
         assert f"first hop {ua} " not in f.title
     # The generic outcome finding is folded into the specific one.
     assert not only(a, "call.failed")
@@ -67,7 +67,7 @@ def test_503_behind_a_proxy_is_explained_as_a_rewrite() -> None:
 def test_wrong_password_is_an_auth_error() -> None:
     a = lab("udp4-register-wrong-password")
     found = only(a, "call.auth-failed")
-    assert len(found) == len(a.calls)
+    assert len(found) == len(a.call_records)
     assert all(f.severity == "error" for f in found)
     assert all("credentials sent were rejected" in f.fix for f in found)
 
@@ -75,15 +75,15 @@ def test_wrong_password_is_an_auth_error() -> None:
 def test_challenge_then_success_is_info() -> None:
     a = lab("udp4-proxy-auth")
     found = only(a, "auth.challenge-resolved")
-    assert len(found) == len(a.calls)
+    assert len(found) == len(a.call_records)
     assert all(f.severity == "info" for f in found)
 
 
 def test_every_finding_has_evidence_frames_in_the_capture(tmp_path: Path) -> None:
     a = analyze(str(CAPTURES / "demo.pcapng"))
-    frames = {m.frame for m in a.messages}
-    assert a.findings
-    for f in a.findings:
+    frames = {m.frame for m in a.store}
+    assert a.finding_records
+    for f in a.finding_records:
         assert f.frames
         assert set(f.frames) <= frames
         assert f.display_filter.startswith("frame.number in {")

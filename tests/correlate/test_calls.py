@@ -8,18 +8,18 @@ from tests.conftest import CAPTURES, corpus_file
 
 def test_complete_call_is_answered() -> None:
     a = analyze(str(corpus_file("sipnab/sip_call.pcap")))
-    assert [c.outcome for c in a.calls] == ["answered"]
-    assert a.calls[0].final_status == 200
+    assert [c.outcome for c in a.call_records] == ["answered"]
+    assert a.call_records[0].final_status == 200
 
 
 def test_call_through_a_proxy_counted_once_with_both_legs() -> None:
     # sip-proxy.pcap: one Call-ID, INVITE seen on two hops.
     a = analyze(str(corpus_file("sipnab/sip-proxy.pcap")))
-    assert len(a.calls) == 1
-    call = a.calls[0]
+    assert len(a.call_records) == 1
+    call = a.call_records[0]
     assert call.outcome == "answered"
-    assert len({a.messages[i].src for i in call.messages}) >= 2
-    invites = [a.messages[i] for i in call.messages if a.messages[i].sip.method == "INVITE"]
+    assert len({a.store[i].src for i in call.messages}) >= 2
+    invites = [a.store[i] for i in call.messages if a.store[i].sip.method == "INVITE"]
     assert len(invites) == 2
 
 
@@ -27,7 +27,7 @@ def test_aaa_outcomes_match_the_story() -> None:
     # Wireshark's aaa.pcap: REGISTERs challenged, INVITEs rejected after credentials,
     # a 408, a 480 after CANCELs; one REGISTER that finally got 200.
     a = analyze(str(corpus_file("sngrep/aaa.pcap")))
-    by_status = {c.call_id: (c.outcome, c.final_status) for c in a.calls}
+    by_status = {c.call_id: (c.outcome, c.final_status) for c in a.call_records}
     assert sorted(by_status.values(), key=str) == sorted(
         [
             ("auth_failed", 401),
@@ -43,27 +43,27 @@ def test_aaa_outcomes_match_the_story() -> None:
 
 def test_challenge_then_success_is_answered_not_auth_failed() -> None:
     a = analyze(str(corpus_file("heplify/sip_ipv4_tcp_retrans.pcap")))
-    (call,) = a.calls
+    (call,) = a.call_records
     assert call.method == "REGISTER"
     assert call.outcome == "answered"
     assert call.challenges >= 1
-    assert any(f.id == "auth.challenge-resolved" for f in a.findings)
+    assert any(f.id == "auth.challenge-resolved" for f in a.finding_records)
 
 
 def test_retransmissions_flagged_not_double_counted() -> None:
     # webex.pcap: 22 REGISTERs on one UDP flow, never answered: retransmissions of few transactions.
     a = analyze(str(corpus_file("ndpi/webex.pcap")))
-    retrans = [m for m in a.messages if a.is_retransmission(m)]
+    retrans = [m for m in a.store if a.is_retransmission(m)]
     assert retrans
-    assert len(a.correlation.transactions) + len(retrans) == len(a.messages)
-    assert all(c.outcome in ("no_response", "incomplete") for c in a.calls)
+    assert len(a.correlation.transactions) + len(retrans) == len(a.store)
+    assert all(c.outcome in ("no_response", "incomplete") for c in a.call_records)
 
 
 def test_reinvite_is_inside_the_call_not_a_new_attempt() -> None:
     # Lab: INVITE answered, then a re-INVITE (hold) in the dialog, then BYE.
     a = analyze(str(CAPTURES / "udp4-reinvite.pcap"))
-    assert len(a.calls) == 3
-    for call in a.calls:
+    assert len(a.call_records) == 3
+    for call in a.call_records:
         assert (call.outcome, call.final_status, call.attempts) == ("answered", 200, 1)
         txns = [t for t in a.correlation.transactions if t.call_id == call.call_id]
         # The INVITE and the re-INVITE, each answered 200; each 2xx's ACK is a
@@ -74,6 +74,6 @@ def test_reinvite_is_inside_the_call_not_a_new_attempt() -> None:
 
 def test_redirect_not_followed_is_redirected() -> None:
     a = analyze(str(CAPTURES / "tcp6-redirect.pcap"))
-    assert {(c.outcome, c.final_status, c.final_reason) for c in a.calls} == {
+    assert {(c.outcome, c.final_status, c.final_reason) for c in a.call_records} == {
         ("redirected", 302, "Moved Temporarily")
     }

@@ -34,9 +34,7 @@ def _captures() -> list[Path]:
 
 
 def _rows(analysis: Analysis) -> list[Row]:
-    return [
-        (m.frame, round(m.time, 6), m.transport, m.src, m.dst, m.sip) for m in analysis.messages
-    ]
+    return [(m.frame, round(m.time, 6), m.transport, m.src, m.dst, m.sip) for m in analysis.store]
 
 
 @pytest.mark.tshark

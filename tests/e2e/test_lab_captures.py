@@ -77,8 +77,8 @@ def test_outcomes_equal_sipp_statistics(expected: Path) -> None:
     assert sum(want["outcomes"].values()) == uac_success
     got = analysis.outcome_counts()
     assert got == {o: want["outcomes"].get(o, 0) for o in OUTCOMES}
-    assert len(analysis.calls) == want["calls"]
-    finals = Counter(str(c.final_status) for c in analysis.calls)
+    assert len(analysis.call_records) == want["calls"]
+    finals = Counter(str(c.final_status) for c in analysis.call_records)
     assert dict(finals) == want["final_status"]
     acc = analysis.captures[0]
     assert acc.balanced

@@ -51,8 +51,8 @@ def test_regenerated_capture_matches_sipp(tmp_path: Path, name: str) -> None:
     assert want["calls"] > 0
     analysis = analyze(str(capture))
     assert analysis.outcome_counts() == {o: want["outcomes"].get(o, 0) for o in OUTCOMES}
-    assert len(analysis.calls) == want["calls"]
-    assert dict(Counter(str(c.final_status) for c in analysis.calls)) == want["final_status"]
+    assert len(analysis.call_records) == want["calls"]
+    assert dict(Counter(str(c.final_status) for c in analysis.call_records)) == want["final_status"]
     methods, statuses = sip_counts(capture, truth["sip_ports"])
     assert analysis.requests_by_method() == methods
     assert analysis.responses_by_status() == statuses

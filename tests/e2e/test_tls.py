@@ -44,12 +44,12 @@ def _check_decrypted(capture: Path, truth_path: Path) -> None:
     truth = _truth(truth_path)
     want = truth["expected"]
     a = analyze(str(capture), Options(engine="tshark", tls_keylog=str(_keys(truth_path))))
-    assert len(a.messages) == want["sip_messages"] == 3 * 7
-    assert {m.transport for m in a.messages} == {"tls"}
-    assert len(a.calls) == want["calls"] == 3
+    assert len(a.store) == want["sip_messages"] == 3 * 7
+    assert {m.transport for m in a.store} == {"tls"}
+    assert len(a.call_records) == want["calls"] == 3
     assert a.outcome_counts() == {o: want["outcomes"].get(o, 0) for o in OUTCOMES}
-    assert all(c.outcome == "answered" for c in a.calls)
-    assert dict(Counter(str(c.final_status) for c in a.calls)) == want["final_status"]
+    assert all(c.outcome == "answered" for c in a.call_records)
+    assert dict(Counter(str(c.final_status) for c in a.call_records)) == want["final_status"]
     assert a.requests_by_method() == want["requests"]
     assert a.responses_by_status() == {int(k): v for k, v in want["responses"].items()}
     # SIPp's own statistics: every call of both ends succeeded.
@@ -58,7 +58,7 @@ def _check_decrypted(capture: Path, truth_path: Path) -> None:
     assert stats["uac"]["FailedCall(C)"] == stats["uas"]["FailedCall(C)"] == 0
     acc = a.captures[0]
     assert acc.balanced
-    assert acc.sip_messages == len(a.messages)
+    assert acc.sip_messages == len(a.store)
 
 
 def test_tls_capture_is_committed_small_with_its_key_log() -> None:
@@ -85,10 +85,10 @@ def test_without_key_log_tls_is_opaque_to_both_engines() -> None:
     require_tshark()
     tshark = analyze(str(CAPTURE), Options(engine="tshark"))
     assert len(tshark.messages) == 0
-    assert not tshark.calls
+    assert tshark.calls.empty
     native = analyze(str(CAPTURE))
     assert len(native.messages) == 0
-    assert not native.calls
+    assert native.calls.empty
     acc = native.captures[0]
     assert acc.balanced
     assert acc.packets == tshark.captures[0].packets > 0

@@ -31,7 +31,7 @@ def _ports(analysis: Analysis) -> set[int]:
     # Not WebSocket ports: tshark finds SIP there itself, after the HTTP upgrade.
     return {
         int(end.rsplit(":", 1)[1])
-        for m in analysis.messages
+        for m in analysis.store
         if m.transport in ("udp", "tcp")
         for end in (m.src, m.dst)
     }
@@ -97,7 +97,7 @@ def test_frame_numbers_equal_wiresharks(rel: str) -> None:
     path = CAPTURES / rel
     analysis = analyze(str(path))
     ours = sorted(
-        (m.frame, str(m.sip.cseq.number)) for m in analysis.messages if m.sip.cseq is not None
+        (m.frame, str(m.sip.cseq.number)) for m in analysis.store if m.sip.cseq is not None
     )
     assert ours == frame_cseqs(path, _ports(analysis))
-    assert len(ours) == len(analysis.messages)
+    assert len(ours) == len(analysis.store)

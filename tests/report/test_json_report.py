@@ -58,8 +58,8 @@ def test_message_lines_are_exactly_what_json_dumps_makes(rel: str) -> None:
     # The report builds each message's line by hand for speed; it must not drift from
     # the documented record (unusual strings included: the fuzzed capture has NULs).
     analysis = analyze(str(corpus_file(rel)))
-    assert len(analysis.messages) > 40
-    for msg in analysis.messages:
+    assert len(analysis.store) > 40
+    for msg in analysis.store:
         expected = json.dumps(json_report.message_dict(analysis, msg), ensure_ascii=False)
         assert json_report.message_line(analysis, msg) == expected
 
@@ -67,6 +67,6 @@ def test_message_lines_are_exactly_what_json_dumps_makes(rel: str) -> None:
 def test_report_streams_in_pieces_that_join_to_the_rendered_text() -> None:
     analysis = analyze(str(corpus_file("sngrep/aaa.pcap")))
     pieces = list(stream(analysis, Format.JSON))
-    assert len(pieces) > len(analysis.messages)
+    assert len(pieces) > len(analysis.store)
     assert "".join(pieces) == render(analysis, Format.JSON)
     json.loads("".join(pieces))

@@ -23,7 +23,7 @@ def test_lists_each_response_with_meaning_and_fix_and_each_call() -> None:
         assert (
             entry.fix[:60] in text.replace("\n", " ").replace("  ", " ") or entry.fix[:30] in text
         )
-    for call in analysis.calls:
+    for call in analysis.call_records:
         assert call.call_id[:20] in text
         assert call.outcome in text
     assert "\x1b[" not in text  # no colour unless asked
