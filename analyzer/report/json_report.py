@@ -14,7 +14,17 @@ from typing import Any
 from .. import __version__
 from ..analysis import Analysis
 from ..classify import reason_notes, warning_notes
-from ..correlate import Call, Message
+from ..correlate import (
+    Call,
+    Delay,
+    Interval,
+    Message,
+    Metrics,
+    Ratio,
+    Registration,
+    Subscription,
+)
+from ..correlate.metrics import is_effective, is_established, is_ineffective
 from .interface import RenderOptions
 
 SCHEMA = "sip-analyzer/1"
@@ -43,6 +53,12 @@ def message_dict(analysis: Analysis, msg: Message) -> dict[str, Any]:
     }
 
 
+def _interval(iv: Interval | None, **extra: Any) -> dict[str, Any] | None:
+    if iv is None:
+        return None
+    return {"seconds": round(iv.seconds, 6), "frames": list(iv.frames), **extra}
+
+
 def call_dict(call: Call) -> dict[str, Any]:
     """The `calls[]` record of one call."""
     return {
@@ -60,7 +76,115 @@ def call_dict(call: Call) -> dict[str, Any]:
         "attempts": call.attempts,
         "challenges": call.challenges,
         "cancelled": call.cancelled,
+        "hops": call.hops,
+        "dialogs": list(call.to_tags),
+        "answered_tag": call.answered_tag,
+        "hangup": call.hangup,
+        "reason": call.reason,
+        "timings": {"setup": _interval(call.setup), "ring": _interval(call.ring)},
+        "metrics": {
+            "srd": _interval(call.srd, failed=call.srd_failed),
+            "sdd": _interval(call.sdd, failed=call.sdd_failed),
+            "sdt": _interval(call.sdt),
+            "session_request": call.method == "INVITE" and call.attempts > 0,
+            "established": is_established(call),
+            "effective": is_effective(call),
+            "ineffective": is_ineffective(call),
+            "completed": call.completed,
+        },
         "frames": list(call.frames),
+    }
+
+
+def registration_dict(reg: Registration) -> dict[str, Any]:
+    """The `registrations[]` record of one registration."""
+    return {
+        "call_id": reg.call_id,
+        "aor": reg.aor,
+        "contact": reg.contact,
+        "contacts": list(reg.contacts),
+        "ua": reg.ua,
+        "outcome": reg.outcome,
+        "final_status": reg.final_status,
+        "requests": reg.requests,
+        "challenges": reg.challenges,
+        "attempts": reg.attempts,
+        "failed_attempts": reg.failed_attempts,
+        "refreshes": reg.refreshes,
+        "expires_requested": reg.expires_requested,
+        "expires_granted": reg.expires_granted,
+        "expires_at": None if reg.expires_at is None else round(reg.expires_at, 6),
+        "rrd": [_interval(i) for i in reg.rrd],
+        "start": round(reg.start, 6),
+        "end": round(reg.end, 6),
+        "frames": list(reg.frames),
+    }
+
+
+def subscription_dict(sub: Subscription) -> dict[str, Any]:
+    """The `subscriptions[]` record of one subscription."""
+    return {
+        "call_id": sub.call_id,
+        "event": sub.event,
+        "subscriber": sub.subscriber,
+        "resource": sub.resource,
+        "outcome": sub.outcome,
+        "final_status": sub.final_status,
+        "requests": sub.requests,
+        "refreshes": sub.refreshes,
+        "challenges": sub.challenges,
+        "notifies": sub.notifies,
+        "state": sub.state,
+        "state_reason": sub.state_reason,
+        "expires_granted": sub.expires_granted,
+        "start": round(sub.start, 6),
+        "end": round(sub.end, 6),
+        "frames": list(sub.frames),
+    }
+
+
+def _ratio(r: Ratio, section: str) -> dict[str, Any]:
+    value = r.value
+    return {
+        "value": None if value is None else round(value, 3),
+        "numerator": r.numerator,
+        "denominator": r.denominator,
+        "rfc": f"RFC 6076 §{section}",
+    }
+
+
+def _delay(d: Delay, section: str | None) -> dict[str, Any]:
+    def r(v: float | None) -> float | None:
+        return None if v is None else round(v, 6)
+
+    return {
+        "count": d.count,
+        "mean": r(d.mean),
+        "p50": r(d.percentile(50)),
+        "p95": r(d.percentile(95)),
+        "min": r(d.minimum),
+        "max": r(d.maximum),
+        "rfc": f"RFC 6076 §{section}" if section else None,
+    }
+
+
+def kpis_dict(m: Metrics) -> dict[str, Any]:
+    """The top-level `kpis` object: RFC 6076 ratios (percent) and delays (seconds)."""
+    return {
+        "session_requests": m.session_requests,
+        "ser": _ratio(m.ser, "4.6"),
+        "seer": _ratio(m.seer, "4.7"),
+        "isa": _ratio(m.isa, "4.8"),
+        "scr": _ratio(m.scr, "4.9"),
+        "ira": _ratio(m.ira, "4.2"),
+        "rrd": _delay(m.rrd, "4.1"),
+        "srd": _delay(m.srd, "4.3.1"),
+        "srd_failed": _delay(m.srd_failed, "4.3.2"),
+        "sdd": _delay(m.sdd, "4.4"),
+        "sdd_failed": m.sdd_failed,
+        "sdt": _delay(m.sdt, "4.5"),
+        "setup": _delay(m.setup, None),
+        "ring": _delay(m.ring, None),
     }
 
 
@@ -131,7 +255,10 @@ def _skeleton(analysis: Analysis) -> dict[str, Any]:
         "messages": messages,
         "responses": responses,
         "calls": calls,
+        "registrations": [registration_dict(r) for r in analysis.registration_records],
+        "subscriptions": [subscription_dict(x) for x in analysis.subscription_records],
         "findings": findings,
+        "kpis": kpis_dict(analysis.metrics),
         "summary": summary,
     }
 

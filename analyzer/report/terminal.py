@@ -18,6 +18,7 @@ from rich.text import Text
 from ..analysis import Analysis
 from ..catalogue import Entry, text
 from ..classify import reason_notes, warning_notes
+from ..correlate import Delay, Ratio
 from ..sip import SipMessage, address_uri
 from .interface import RenderOptions
 from .text import inert
@@ -60,9 +61,12 @@ def render(analysis: Analysis, options: RenderOptions) -> str:
     console, buf = console_for(options)
     _captures(console, analysis)
     _outcomes(console, analysis)
+    _metrics(console, analysis)
     _responses(console, analysis)
     _findings(console, analysis)
     _calls(console, analysis)
+    _registrations(console, analysis)
+    _subscriptions(console, analysis)
     return buf.getvalue()
 
 
@@ -120,6 +124,61 @@ def _outcomes(console: Console, analysis: Analysis) -> None:
         cells = [str(by_method[m].get(outcome, 0) or "") for m in methods]
         table.add_row(Text(outcome, style=_OUTCOME_STYLE.get(outcome, "red")), *cells, str(n))
     console.print(table)
+
+
+def _ms(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    return f"{seconds * 1000:.1f} ms" if seconds < 10 else f"{seconds:.1f} s"
+
+
+def _metrics(console: Console, analysis: Analysis) -> None:
+    """RFC 6076 ratios with their counts, delays with their spread; rows without data
+    are left out."""
+    m = analysis.metrics
+    lang = analysis.lang
+    table = Table(title=text(lang, "report.metrics"), box=box.SIMPLE_HEAD, title_justify="left")
+    table.add_column(text(lang, "report.col.metric"))
+    table.add_column(text(lang, "report.col.value"), justify="right")
+    table.add_column(text(lang, "report.col.basis"))
+    ratios: list[tuple[str, Ratio]] = [
+        ("ser", m.ser),
+        ("seer", m.seer),
+        ("isa", m.isa),
+        ("scr", m.scr),
+        ("ira", m.ira),
+    ]
+    for key, ratio in ratios:
+        if ratio.value is not None:
+            table.add_row(
+                text(lang, f"report.metric.{key}"),
+                f"{ratio.value:.1f} %",
+                f"{ratio.numerator} / {ratio.denominator}",
+            )
+    delays: list[tuple[str, Delay]] = [
+        ("setup", m.setup),
+        ("ring", m.ring),
+        ("srd", m.srd),
+        ("srd_failed", m.srd_failed),
+        ("sdd", m.sdd),
+        ("sdt", m.sdt),
+        ("rrd", m.rrd),
+    ]
+    for key, delay in delays:
+        if delay.count:
+            basis = text(
+                lang,
+                "report.samples",
+                n=delay.count,
+                p50=_ms(delay.percentile(50)),
+                p95=_ms(delay.percentile(95)),
+                max=_ms(delay.maximum),
+            )
+            table.add_row(text(lang, f"report.metric.{key}"), _ms(delay.mean), basis)
+    if m.sdd_failed:
+        table.add_row(text(lang, "report.metric.sdd_failed"), str(m.sdd_failed), "")
+    if table.row_count:
+        console.print(table)
 
 
 def _responses(console: Console, analysis: Analysis) -> None:
@@ -201,6 +260,9 @@ def _calls(console: Console, analysis: Analysis) -> None:
     table.add_column(text(lang, "report.col.from_to"), overflow="fold", min_width=24)
     table.add_column(text(lang, "report.col.outcome"), no_wrap=True)
     table.add_column(text(lang, "report.col.final"), overflow="fold", min_width=14)
+    table.add_column(text(lang, "report.col.setup"), justify="right", no_wrap=True)
+    table.add_column(text(lang, "report.col.talk"), justify="right", no_wrap=True)
+    table.add_column(text(lang, "report.col.hangup"), no_wrap=True)
     table.add_column(text(lang, "report.col.frames"), no_wrap=True)
     table.add_column("Call-ID", overflow="ellipsis", no_wrap=True, min_width=18, max_width=24)
     for c in analysis.call_records[:MAX_CALL_ROWS]:
@@ -211,6 +273,9 @@ def _calls(console: Console, analysis: Analysis) -> None:
             Text(inert(f"{_uri(c.from_)} → {_uri(c.to)}", 80)),
             Text(c.outcome, style=_OUTCOME_STYLE.get(c.outcome, "red")),
             Text(inert(final, 40)),
+            _ms(c.setup.seconds) if c.setup else "",
+            f"{c.sdt.seconds:.1f} s" if c.sdt else "",
+            text(lang, f"report.hangup.{c.hangup}") if c.hangup else "",
             f"{c.frames[0]}-{c.frames[-1]}" if c.frames else "",
             Text(inert(c.call_id)),
         )
@@ -218,3 +283,63 @@ def _calls(console: Console, analysis: Analysis) -> None:
     if len(analysis.call_records) > MAX_CALL_ROWS:
         more = text(lang, "report.more_calls", n=len(analysis.call_records) - MAX_CALL_ROWS)
         console.print(Text(more))
+
+
+def _registrations(console: Console, analysis: Analysis) -> None:
+    regs = analysis.registration_records
+    if not regs:
+        return
+    lang = analysis.lang
+    table = Table(
+        title=text(lang, "report.registrations", n=len(regs)),
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+    )
+    table.add_column(text(lang, "report.col.aor"), overflow="fold", min_width=16)
+    table.add_column(text(lang, "report.col.contact"), overflow="fold", min_width=16)
+    table.add_column(text(lang, "report.col.outcome"), no_wrap=True)
+    table.add_column(text(lang, "report.col.final"), no_wrap=True)
+    table.add_column(text(lang, "report.col.expires"), justify="right")
+    table.add_column(text(lang, "report.col.refreshes"), justify="right")
+    table.add_column("RRD", justify="right", no_wrap=True)
+    for r in regs[:MAX_CALL_ROWS]:
+        good = r.outcome in ("registered", "deregistered")
+        table.add_row(
+            Text(inert(_uri(r.aor), 60)),
+            Text(inert(r.contact or "-", 60)),
+            Text(r.outcome, style="green" if good else "red"),
+            str(r.final_status or "-"),
+            "-" if r.expires_granted is None else str(r.expires_granted),
+            str(r.refreshes),
+            _ms(r.rrd[0].seconds) if r.rrd else "",
+        )
+    console.print(table)
+
+
+def _subscriptions(console: Console, analysis: Analysis) -> None:
+    subs = analysis.subscription_records
+    if not subs:
+        return
+    lang = analysis.lang
+    table = Table(
+        title=text(lang, "report.subscriptions", n=len(subs)),
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+    )
+    table.add_column(text(lang, "report.col.event"), no_wrap=True)
+    table.add_column(text(lang, "report.col.from_to"), overflow="fold", min_width=24)
+    table.add_column(text(lang, "report.col.outcome"), no_wrap=True)
+    table.add_column(text(lang, "report.col.final"), no_wrap=True)
+    table.add_column("NOTIFY", justify="right")
+    table.add_column(text(lang, "report.col.state"), no_wrap=True)
+    for x in subs[:MAX_CALL_ROWS]:
+        good = x.outcome in ("active", "pending", "terminated")
+        table.add_row(
+            Text(inert(x.event or "-", 30)),
+            Text(inert(f"{_uri(x.subscriber)} → {_uri(x.resource)}", 80)),
+            Text(x.outcome, style="green" if good else "red"),
+            str(x.final_status or "-"),
+            str(x.notifies),
+            Text(inert(x.state or "-", 20)),
+        )
+    console.print(table)
