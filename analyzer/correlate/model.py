@@ -297,7 +297,8 @@ class Subscription:
     challenges: int
     """401/407 challenges received."""
     notifies: int
-    """NOTIFY requests (each CSeq once, whatever hops it crossed)."""
+    """NOTIFY requests the subscriber received (retransmissions not counted; all NOTIFYs,
+    each CSeq once, when the capture holds none sent to it)."""
     state: str | None
     """Subscription-State of the last NOTIFY (`active`, `pending`, `terminated`)."""
     state_reason: str | None

@@ -173,8 +173,10 @@ def subscription(
             outcome = "terminated" if granted == 0 else "active"
         else:
             outcome = "auth_failed" if code == 403 and req.has_credentials else "failed"
-    # NOTIFYs once each, whatever hops they crossed (a CSeq number names one).
+    # The NOTIFYs the subscriber received (a B2BUA renumbers them on its other side);
+    # when the capture holds none of those, every NOTIFY, each CSeq once.
     notifies = [m for m in msgs if m.is_request and m.method == "NOTIFY" and m.index not in retrans]
+    notifies = [m for m in notifies if m.dst == subscriber] or notifies
     seen: set[int] = set()
     last_notify: Message | None = None
     for m in notifies:
