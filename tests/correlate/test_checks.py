@@ -12,8 +12,8 @@ import json
 from pathlib import Path
 
 import pytest
-from scapy.layers.inet import UDP
-from scapy.packet import Raw
+from scapy.layers.inet import IP, UDP
+from scapy.packet import Packet, Raw
 from scapy.utils import rdpcap, wrpcap
 
 from analyzer import analyze
@@ -89,27 +89,71 @@ def test_cseq_backwards_per_dialog_on_a_forked_call() -> None:
 
 
 def _edit(src: Path, dst: Path, old: bytes, new: bytes, method: bytes) -> int:
-    """Copy `src` with `old` replaced by `new` (same length) in every `method` request and
-    its responses (matched by the CSeq line); returns the number of packets edited."""
-    assert len(old) == len(new)
+    """Copy `src` with `old` replaced by `new` in every UDP payload that also holds `method`
+    (lengths and checksums recomputed); returns the number of packets edited."""
     packets = rdpcap(str(src))
     edited = 0
     for p in packets:
-        if UDP in p and old in bytes(p[UDP].payload) and method in bytes(p[UDP].payload):
-            payload = bytes(p[UDP].payload).replace(old, new)
+        payload = bytes(p[UDP].payload) if UDP in p else b""
+        if old in payload and method in payload:
             p[UDP].remove_payload()
-            p[UDP].add_payload(Raw(payload))
-            del p[UDP].chksum
+            p[UDP].add_payload(Raw(payload.replace(old, new)))
+            del p[UDP].chksum, p[UDP].len
+            if IP in p:
+                del p[IP].len, p[IP].chksum
             edited += 1
     wrpcap(str(dst), packets)
     return edited
+
+
+def test_481_to_a_bye(tmp_path: Path) -> None:
+    # The lab's answered calls with the 200 to each BYE edited into a 481.
+    out = tmp_path / "bye481.pcap"
+    status = b"SIP/2.0 481 Call/Transaction Does Not Exist"
+    assert _edit(CAPTURES / "udp4-answered.pcap", out, b"SIP/2.0 200 OK", status, b" BYE\r\n") == 3
+    a = analyze(str(out))
+    found = [c for c in a.correlation.checks if c.id == "txn.481-after-bye"]
+    assert len(found) == 3
+    assert all("no earlier BYE" in c.detail and c.status == 481 for c in found)
+    assert all(len(c.frames) == 2 for c in found)
+
+
+def test_481_to_a_cancel(tmp_path: Path) -> None:
+    # The lab's cancelled calls with the 200 to each CANCEL edited into a 481.
+    out = tmp_path / "cancel481.pcap"
+    status = b"SIP/2.0 481 Call/Transaction Does Not Exist"
+    assert _edit(CAPTURES / "udp4-cancel.pcap", out, b"SIP/2.0 200 OK", status, b" CANCEL\r\n") == 3
+    a = analyze(str(out))
+    found = [c for c in a.correlation.checks if c.id == "txn.481-after-cancel"]
+    assert len(found) == 3
+    assert all("unknown to the far end" in c.detail for c in found)
+
+
+def test_non_2xx_never_acked(tmp_path: Path) -> None:
+    # The lab's busy calls with every ACK dropped and each 486 sent again 500 ms later, as
+    # the UAS's Timer G does when no ACK comes (RFC 3261 §17.2.1).
+    packets = [p for p in rdpcap(str(CAPTURES / "udp4-busy.pcap")) if b"ACK sip:" not in bytes(p)]
+    out: list[Packet] = []
+    for p in packets:
+        out.append(p)
+        if b"SIP/2.0 486" in bytes(p):
+            again = p.copy()
+            again.time = float(p.time) + 0.5
+            out.append(again)
+    out.sort(key=lambda p: float(p.time))
+    wrpcap(str(tmp_path / "noack.pcap"), out)
+    a = analyze(str(tmp_path / "noack.pcap"))
+    found = [c for c in a.correlation.checks if c.id == "txn.non2xx-without-ack"]
+    assert len(found) == 3
+    assert all(c.status == 486 and "sent 2 time(s)" in c.detail for c in found)
+    assert not analyze(str(CAPTURES / "udp4-busy.pcap")).correlation.checks
 
 
 def test_cseq_going_backwards_in_a_dialog(tmp_path: Path) -> None:
     # The lab's re-INVITE call (INVITE 1, re-INVITE 2, BYE 3) with the BYE's CSeq edited
     # to 1: the caller's in-dialog sequence goes 2 -> 1.
     out = tmp_path / "cseq.pcap"
-    assert _edit(CAPTURES / "udp4-reinvite.pcap", out, b"CSeq: 3 BYE", b"CSeq: 1 BYE", b"BYE") > 0
+    assert _edit(CAPTURES / "udp4-reinvite.pcap", out, b"CSeq: 3 BYE", b"CSeq: 1 BYE", b"BYE") == 6
     a = analyze(str(out))
     found = [c for c in a.correlation.checks if c.id == "txn.cseq-backwards"]
     assert len(found) == len(a.call_records) == 3
