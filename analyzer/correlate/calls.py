@@ -137,10 +137,12 @@ def _build(
 
 
 def _hops(requests: list[Message], last: Message | None) -> int:
-    """Hops the caller's last attempt was seen on (its forwarded copies share the CSeq)."""
+    """Legs the caller's last attempt was seen on (its forwarded and forked copies share
+    the CSeq and From tag)."""
     if last is None:
         return 1
-    return len({(m.src, m.dst) for m in requests if m.cseq == last.cseq}) or 1
+    same = {(m.src, m.dst) for m in requests if m.cseq == last.cseq and m.from_tag == last.from_tag}
+    return len(same) or 1
 
 
 def caller_attempts(

@@ -31,12 +31,14 @@ import collections
 import contextlib
 import csv
 import fcntl
+import functools
 import gzip
 import json
 import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -52,9 +54,17 @@ KAMAILIO_DIR = LAB_DIR / "kamailio"
 
 # One fixed port per role, none of them claimed by another tshark dissector
 # (udp/5072 would decode as AYIYA; 5061, 5066, 5084 and 5094 are avoided too).
-PORTS: dict[str, int] = {"uac": 5060, "proxy": 5062, "edge": 5064, "registrar": 5068, "uas": 5070}
+# uas2 is the second SIPp UAS of the fork scenario (5074: decoded as SIP by tshark too).
+PORTS: dict[str, int] = {
+    "uac": 5060,
+    "proxy": 5062,
+    "edge": 5064,
+    "registrar": 5068,
+    "uas": 5070,
+    "uas2": 5074,
+}
 # SIPp binds -mp .. -mp+3 even without media: keep concurrent instances 4+ apart.
-MEDIA_PORTS: dict[str, int] = {"uac": 6000, "uas": 6010}
+MEDIA_PORTS: dict[str, int] = {"uac": 6000, "uas": 6010, "uas2": 6020}
 # Scenarios with RTP (bench/) send each call's media from [auto_media_port]:
 # -mp + 4 x (call number - 1) mod 10000, so UAC ports are 10000 + 4k and UAS
 # ports 10010 + 4k (never equal: they differ by 2 mod 4). Above 8889, so that
@@ -68,6 +78,8 @@ AUTH_USER = "alice"
 AUTH_PASSWORD = "lab-secret"
 WRONG_PASSWORD = "not-the-secret"
 UAS_USER = "bob"  # R-URI user that the proxy relays to the SIPp UAS
+FORK_USER = "fork"  # R-URI user that the proxy forks to both SIPp UASs (bob and carol)
+UAS2_USER = "carol"  # the fork's second branch
 
 CALLS_PER_CAPTURE = 3
 SIPP_TIMEOUT_S = 30  # SIPp's own -timeout
@@ -76,6 +88,7 @@ READY_TIMEOUT_S = 10  # tcpdump / kamailio / UAS start-up
 STOP_GRACE_S = 5  # after SIGTERM/SIGINT, before SIGKILL
 UAS_EXIT_WAIT_S = 5  # the UAS exits by itself (-m) once the UAC is done
 SETTLE_S = 0.2  # before stopping tcpdump
+KEEPALIVE_AFTER_S = 1.0  # after the UAC exits, before its CRLF keep-alive (Scenario.keepalive)
 LOCK_WAIT_S = 300  # for another run.py to finish
 
 
@@ -112,8 +125,9 @@ class Transport:
     def hostport(self, port: int) -> str:
         return f"{self.uri_host}:{port}"
 
-    def sip_uri(self, port: int) -> str:
-        return f"sip:{self.hostport(port)};transport={self.proto}"
+    def sip_uri(self, port: int, user: str | None = None) -> str:
+        userinfo = f"{user}@" if user else ""
+        return f"sip:{userinfo}{self.hostport(port)};transport={self.proto}"
 
 
 UDP4, TCP4, UDP6, TCP6 = (
@@ -148,10 +162,18 @@ class Scenario:
     rate: int = 10  # UAC calls per second (-r)
     concurrent: int = 1  # UAC simultaneous calls (-l)
     rtp: bool = False  # the UAs play RTP (RTP_MEDIA_PORTS; tcpdump records RTP_PORT_RANGE)
+    uas2_xml: str | None = None  # a second SIPp UAS (port PORTS["uas2"]): the fork's other branch
+    call_seconds: int = 0  # how long one call lasts by design (timers): added to the timeouts
+    final_response: bool = True  # False: by design the UAC gets no final response (no-response)
+    keepalive: bool = False  # after the UAC exits, a CRLF keep-alive from its port (see README)
 
     def roles(self) -> list[str]:
         roles = ["uac"] + [k.role for k in self.kamailio]
-        return roles + (["uas"] if self.uas_xml else [])
+        return roles + [role for role in ("uas", "uas2") if self.xml(role)]
+
+    def xml(self, role: str) -> str | None:
+        """The SIPp scenario file of a SIPp role (uac, uas, uas2)."""
+        return {"uac": self.uac_xml, "uas": self.uas_xml, "uas2": self.uas2_xml}.get(role)
 
     def ports(self) -> list[int]:
         return sorted(PORTS[role] for role in self.roles())
@@ -165,12 +187,12 @@ class Scenario:
         return calls // self.rate
 
     def sipp_timeout(self, calls: int) -> int:
-        """SIPp's own -timeout: the lab's default, plus twice the run's length."""
-        return SIPP_TIMEOUT_S + 2 * self.run_seconds(calls)
+        """SIPp's own -timeout: the lab's default, plus twice the run's length and one call's."""
+        return SIPP_TIMEOUT_S + 2 * self.run_seconds(calls) + self.call_seconds
 
     def deadline(self, calls: int) -> int:
         """When the UAC gets SIGKILL, whatever it is doing."""
-        return HARD_DEADLINE_S + 2 * self.run_seconds(calls)
+        return HARD_DEADLINE_S + 2 * self.run_seconds(calls) + self.call_seconds
 
 
 PROXY = Kamailio("proxy")
@@ -343,6 +365,55 @@ SCENARIOS: tuple[Scenario, ...] = (
         uac_xml="uac-register-421.xml",
         target="registrar",
         kamailio=(Kamailio("registrar", ("OUTBOUND_REQUIRED",)),),
+    ),
+    Scenario(
+        name="fork",
+        description="INVITE to kamailio forked in parallel to two SIPp UASs: both ring "
+        "(180, two To tags), bob answers 200; kamailio CANCELs carol's branch (200, 487, ACK); "
+        "ACK, BYE, 200 through the proxy",
+        outcome="answered",
+        uac_xml="uac-fork.xml",
+        target="proxy",
+        uas_xml="uas-fork-answer.xml",
+        uas2_xml="uas-fork-cancelled.xml",
+        kamailio=(PROXY,),
+        service=FORK_USER,
+    ),
+    Scenario(
+        name="lost-ack",
+        description="INVITE, 100, 180, 200, and no ACK: the UAS retransmits the 200 "
+        "(Timer G: 0.5 s doubling to T2 = 4 s) and after 64*T1 = 32 s sends BYE, 200 "
+        "(RFC 3261 13.3.1.4); 3 calls at once",
+        outcome="answered",
+        uac_xml="uac-lost-ack.xml",
+        target="uas",
+        uas_xml="uas-lost-ack.xml",
+        concurrent=3,
+        call_seconds=33,
+    ),
+    Scenario(
+        name="no-response",
+        description="INVITE to a UAS that never answers: the UAC retransmits it "
+        "(Timer A: 0.5, 1, 2, 4, 8, 16 s) and gives up at Timer B = 32 s "
+        "(RFC 3261 17.1.1.2), then a CRLF keep-alive; 3 calls at once",
+        outcome="no_response",
+        uac_xml="uac-no-response.xml",
+        target="uas",
+        uas_xml="uas-no-response.xml",
+        concurrent=3,
+        call_seconds=35,
+        final_response=False,
+        keepalive=True,
+    ),
+    Scenario(
+        name="glare",
+        description="INVITE, 180, 200, ACK; both sides send a re-INVITE at once, each answers "
+        "the other's 491 Request Pending, both ACKed (RFC 3261 14.1); the UAS retries after "
+        "0-2 s: 200, ACK; BYE, 200",
+        outcome="answered",
+        uac_xml="uac-glare.xml",
+        target="uas",
+        uas_xml="uas-glare.xml",
     ),
 )
 SCENARIO_BY_NAME = {s.name: s for s in SCENARIOS}
@@ -585,6 +656,9 @@ def render_config(node: Kamailio, transport: Transport, password: str) -> str:
         "LISTEN": listen_lines(transport, PORTS[node.role]),
         "UAS_USER": UAS_USER,
         "UAS_URI": transport.sip_uri(PORTS["uas"]),
+        "FORK_USER": FORK_USER,
+        "FORK_BRANCH_1": transport.sip_uri(PORTS["uas"], UAS_USER),
+        "FORK_BRANCH_2": transport.sip_uri(PORTS["uas2"], UAS2_USER),
         "REGISTRAR_URI": transport.sip_uri(PORTS["registrar"]),
         "AUTH_PASSWORD": password,
     }
@@ -649,7 +723,7 @@ class SippRun:
 def sipp_argv(
     scn: Scenario, role: str, transport: Transport, calls: int, workdir: Path
 ) -> list[str]:
-    xml = scn.uac_xml if role == "uac" else scn.uas_xml
+    xml = scn.xml(role)
     assert xml is not None
     options = {
         "-sf": str(SCENARIO_DIR / xml),
@@ -738,22 +812,26 @@ def finish_sipp(run: SippRun, proc: Proc, workdir: Path, expected_calls: int) ->
 
 
 def run_scenario(scn: Scenario, transport: Transport, calls: int, workdir: Path) -> list[SippRun]:
-    """Run one scenario (kamailio instances, UAS, UAC) inside an open capture."""
+    """Run one scenario (kamailio instances, UAS(s), UAC) inside an open capture."""
     log(f"  {transport.name}-{scn.name}: {calls} call(s)")
     runs: list[SippRun] = []
-    # Stopped in reverse order on the way out: UAC, UAS, then kamailio.
+    # Stopped in reverse order on the way out: UAC, UAS(s), then kamailio.
     with contextlib.ExitStack() as stack:
         for node in scn.kamailio:
             stack.enter_context(kamailio(node, transport, workdir))
-        uas: Proc | None = None
-        if scn.uas_xml:
-            uas = spawn("sipp-uas", sipp_argv(scn, "uas", transport, calls, workdir), workdir)
-            stack.callback(stop, uas, signal.SIGTERM)
+        servers: list[tuple[str, str, Proc]] = []  # (role, xml, process)
+        for role in ("uas", "uas2"):
+            xml = scn.xml(role)
+            if not xml:
+                continue
+            server = spawn(f"sipp-{role}", sipp_argv(scn, role, transport, calls, workdir), workdir)
+            stack.callback(stop, server, signal.SIGTERM)
             wait_until(
-                f"listening on {transport.name} port {PORTS['uas']}",
-                lambda: port_bound(transport, PORTS["uas"]),
-                uas,
+                f"listening on {transport.name} port {PORTS[role]}",
+                functools.partial(port_bound, transport, PORTS[role]),
+                server,
             )
+            servers.append((role, xml, server))
         uac = spawn("sipp-uac", sipp_argv(scn, "uac", transport, calls, workdir), workdir)
         stack.callback(stop, uac, signal.SIGTERM)
         deadline = scn.deadline(calls)
@@ -764,17 +842,38 @@ def run_scenario(scn: Scenario, transport: Transport, calls: int, workdir: Path)
         uac_run = SippRun(scn.name, "uac", scn.uac_xml, calls)
         finish_sipp(uac_run, uac, workdir, calls)
         runs.append(uac_run)
-        if uas is not None and scn.uas_xml:
+        if scn.keepalive:
+            time.sleep(KEEPALIVE_AFTER_S)
+            send_keepalive(transport, PORTS[scn.target])
+        for role, xml, server in servers:
             try:
-                uas.popen.wait(timeout=UAS_EXIT_WAIT_S)  # -m: it exits after its calls
+                server.popen.wait(timeout=UAS_EXIT_WAIT_S)  # -m: it exits after its calls
             except subprocess.TimeoutExpired:
                 raise LabError(
-                    f"{scn.name}: SIPp UAS did not finish its {calls} calls:\n{uas.tail()}"
+                    f"{scn.name}: SIPp {role.upper()} did not finish its {calls} calls:\n"
+                    f"{server.tail()}"
                 ) from None
-            uas_run = SippRun(scn.name, "uas", scn.uas_xml, calls)
-            finish_sipp(uas_run, uas, workdir, calls)
-            runs.append(uas_run)
+            server_run = SippRun(scn.name, role, xml, calls)
+            finish_sipp(server_run, server, workdir, calls)
+            runs.append(server_run)
     return runs
+
+
+def send_keepalive(transport: Transport, port: int) -> None:
+    """One CRLF keep-alive datagram from the UAC's port (free again) to `port`.
+
+    SIPp can only send SIP messages, so the lab sends it. It is the usual NAT
+    keep-alive of SIP phones over UDP ("\\r\\n\\r\\n", cf. RFC 5626 4.4.1), not a
+    SIP message: every SIP program ignores it. It lets a capture show that time
+    went on after the last SIP message (no-response: Timer B has elapsed).
+    """
+    if transport.proto != "udp":
+        raise LabError(f"keep-alive over {transport.proto}: only UDP is supported")
+    family = socket.AF_INET if transport.ip == 4 else socket.AF_INET6
+    with socket.socket(family, socket.SOCK_DGRAM) as sock:
+        sock.bind((transport.host, PORTS["uac"]))
+        sock.sendto(b"\r\n\r\n", (transport.host, port))
+    log(f"    sent a CRLF keep-alive {PORTS['uac']} -> {port}")
 
 
 # --------------------------------------------------------------------------
@@ -789,7 +888,9 @@ def final_statuses(uac: SippRun) -> dict[str, int]:
 
     "Initial method": that of the call's first request (INVITE, REGISTER or
     OPTIONS), so a 200 to a CANCEL or BYE never counts, and a 407/401 followed
-    by a successful retry counts as the retry's answer.
+    by a successful retry counts as the retry's answer. The first 2xx settles
+    it: a response to a later INVITE in the dialog (a re-INVITE's 200 or 491,
+    as in glare) does not count.
     """
     method_of_call: dict[str, str] = {}
     final: dict[str, int] = {}
@@ -799,7 +900,9 @@ def final_statuses(uac: SippRun) -> dict[str, int]:
             method_of_call.setdefault(call_id, method)
         elif direction == "R" and first_line.startswith("SIP/2.0 "):
             code = int(first_line.split()[1])
-            if code >= 200 and method == method_of_call.get(call_id) and method in INITIAL_METHODS:
+            settled = 200 <= final.get(call_id, 0) < 300
+            initial = method == method_of_call.get(call_id) and method in INITIAL_METHODS
+            if code >= 200 and initial and not settled:
                 final[call_id] = code
     return final
 
@@ -837,10 +940,13 @@ def expected_truth(scn: Scenario, uac: SippRun) -> Expected:
             f"{scn.name}: {len(calls)} Call-IDs in the UAC trace, "
             f"{outgoing} outgoing and {successful} successful calls in its stats"
         )
-    if set(finals) != calls:
+    if scn.final_response and set(finals) != calls:
         missing = sorted(calls - set(finals))
         raise LabError(f"{scn.name}: no final response in the UAC trace for {missing}")
+    if not scn.final_response and finals:
+        raise LabError(f"{scn.name}: final responses in the UAC trace: {finals}")
     # Every call ended as SIPp expected (no failed call): each is the intended outcome.
+    # final_status counts only calls that got a final response (none in no-response).
     return Expected(
         calls=len(calls),
         outcomes=collections.Counter({scn.outcome: successful}),

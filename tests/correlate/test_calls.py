@@ -77,3 +77,36 @@ def test_redirect_not_followed_is_redirected() -> None:
     assert {(c.outcome, c.final_status, c.final_reason) for c in a.call_records} == {
         ("redirected", 302, "Moved Temporarily")
     }
+
+
+def test_forked_call_has_two_early_dialogs_and_one_answered() -> None:
+    # Lab: kamailio forks each INVITE to two SIPp UAS; both ring (own To tags), one
+    # answers, the proxy CANCELs the other (487). The caller never cancelled.
+    a = analyze(str(CAPTURES / "udp4-fork.pcap"))
+    assert len(a.call_records) == 3
+    for c in a.call_records:
+        assert c.outcome == "answered"
+        assert len(c.to_tags) == 2
+        assert c.answered_tag in c.to_tags
+        assert c.hops == 3  # caller -> proxy, proxy -> each UAS
+        assert not c.cancelled
+        assert c.hangup == "caller"
+        assert c.srd is not None
+        assert not c.srd_failed
+    assert a.calls["forked"].all()
+
+
+def test_glare_call_stays_one_answered_attempt() -> None:
+    a = analyze(str(CAPTURES / "udp4-glare.pcap"))
+    for c in a.call_records:
+        assert (c.outcome, c.attempts, c.hops) == ("answered", 1, 1)
+        assert c.completed
+    assert {c.id for c in a.correlation.checks} == {"txn.glare"}
+
+
+def test_lost_ack_call_is_answered_and_ended_by_the_callee() -> None:
+    a = analyze(str(CAPTURES / "udp4-lost-ack.pcap"))
+    for c in a.call_records:
+        assert (c.outcome, c.hangup) == ("answered", "callee")
+        assert c.sdt is not None
+        assert c.sdt.seconds >= 32  # the callee gave up after 64*T1 without an ACK
