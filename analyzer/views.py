@@ -9,6 +9,7 @@ nullable `Int64`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -323,75 +324,34 @@ def calls_frame(a: Analysis) -> pd.DataFrame:
     return _frame("calls", rows)
 
 
+def _by_name(
+    view: str, records: Iterable[object], computed: dict[str, Callable[[Any], Any]]
+) -> pd.DataFrame:
+    """Rows whose columns are the records' attributes of the same name, or `computed`."""
+    getters: list[Callable[[Any], Any]] = [
+        computed.get(name) or attrgetter(name) for name in COLUMNS[view]
+    ]
+    return _frame(view, (tuple(g(r) for g in getters) for r in records))
+
+
 def registrations_frame(a: Analysis) -> pd.DataFrame:
-    rows = (
-        (
-            r.call_id,
-            r.aor,
-            r.contact,
-            len(r.contacts),
-            r.ua,
-            r.outcome,
-            r.final_status,
-            r.requests,
-            r.challenges,
-            r.attempts,
-            r.failed_attempts,
-            r.refreshes,
-            r.expires_requested,
-            r.expires_granted,
-            r.expires_at,
-            r.rrd[0].seconds if r.rrd else None,
-            r.rrd[0].frames if r.rrd else None,
-            r.start,
-            r.end,
-        )
-        for r in a.registration_records
+    return _by_name(
+        "registrations",
+        a.registration_records,
+        {
+            "contacts": lambda r: len(r.contacts),
+            "rrd": lambda r: r.rrd[0].seconds if r.rrd else None,
+            "rrd_frames": lambda r: r.rrd[0].frames if r.rrd else None,
+        },
     )
-    return _frame("registrations", rows)
 
 
 def subscriptions_frame(a: Analysis) -> pd.DataFrame:
-    rows = (
-        (
-            s.call_id,
-            s.event,
-            s.subscriber,
-            s.resource,
-            s.outcome,
-            s.final_status,
-            s.requests,
-            s.refreshes,
-            s.challenges,
-            s.notifies,
-            s.state,
-            s.state_reason,
-            s.expires_granted,
-            s.start,
-            s.end,
-        )
-        for s in a.subscription_records
-    )
-    return _frame("subscriptions", rows)
+    return _by_name("subscriptions", a.subscription_records, {})
 
 
 def findings_frame(a: Analysis) -> pd.DataFrame:
-    rows = (
-        (
-            f.id,
-            f.severity,
-            f.title,
-            f.detail,
-            f.fix,
-            f.status,
-            f.call_id,
-            f.rfc,
-            f.frames,
-            f.display_filter,
-        )
-        for f in a.finding_records
-    )
-    return _frame("findings", rows)
+    return _by_name("findings", a.finding_records, {"filter": lambda f: f.display_filter})
 
 
 FRAMES: dict[str, Callable[[Analysis], pd.DataFrame]] = {

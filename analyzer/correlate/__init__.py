@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..findings import Finding
 from .calls import build_calls
 from .checks import transaction_checks
 from .metrics import Delay, Metrics, Ratio, compute
@@ -16,7 +17,6 @@ from .model import (
     REG_OUTCOMES,
     SUB_OUTCOMES,
     Call,
-    Check,
     Interval,
     Message,
     Registration,
@@ -43,7 +43,7 @@ class Correlation:
     """One record per Call-ID holding a REGISTER."""
     subscriptions: tuple[Subscription, ...] = ()
     """One record per Call-ID holding a SUBSCRIBE."""
-    checks: tuple[Check, ...] = ()
+    checks: tuple[Finding, ...] = ()
     """Transaction-level anomalies."""
     metrics: Metrics | None = None
     """RFC 6076 metrics."""
@@ -72,7 +72,6 @@ __all__ = [
     "REG_OUTCOMES",
     "SUB_OUTCOMES",
     "Call",
-    "Check",
     "Correlation",
     "Delay",
     "Interval",

@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
-from .model import Check, Message, Transaction
+from ..findings import Finding
+from .model import Message, Transaction
 from .store import MessageStore
 from .transactions import TransactionTable
 
@@ -36,14 +37,28 @@ class Input:
     capture_end: float
 
 
-CheckFn = Callable[[Input], Iterator[Check]]
+CheckFn = Callable[[Input], Iterator[Finding]]
+
+
+def _finding(
+    id: str,
+    severity: str,
+    title: str,
+    detail: str,
+    fix: str,
+    frames: tuple[int, ...],
+    call_id: str | None,
+    rfc: str,
+    status: int | None = None,
+) -> Finding:
+    return Finding(id, severity, title, detail, fix, frames, status, call_id, rfc)
 
 
 def _frames(msgs: list[Message]) -> tuple[int, ...]:
     return tuple(sorted({m.frame for m in msgs}))[:EVIDENCE]
 
 
-def _unanswered(inp: Input) -> Iterator[Check]:
+def _unanswered(inp: Input) -> Iterator[Finding]:
     """RFC 3261 §17.1.1.2 / §17.1.2.2: an INVITE with no response at all (Timer B) or a
     non-INVITE with no final response (Timer F) 64*T1 after it was first sent."""
     store, table = inp.store, inp.table
@@ -62,7 +77,7 @@ def _unanswered(inp: Input) -> Iterator[Check]:
         copies = [store[i] for i in t.requests if store[i].method == first.method]
         timer = "B" if t.method == "INVITE" else "F"
         got = "no response at all" if not t.responses else "provisional responses only"
-        yield Check(
+        yield _finding(
             "txn.unanswered",
             "error",
             f"{first.method} never answered (Timer {timer})",
@@ -88,7 +103,7 @@ def _ack_keys(store: MessageStore) -> set[tuple[str, int]]:
     return out
 
 
-def _ack_missing(inp: Input) -> Iterator[Check]:
+def _ack_missing(inp: Input) -> Iterator[Finding]:
     """RFC 3261 §13.2.2.4 / §17.1.1.3: every final response to an INVITE is ACKed, the 2xx
     end to end by the caller, a non-2xx hop by hop inside the transaction."""
     store = inp.store
@@ -111,7 +126,7 @@ def _ack_missing(inp: Input) -> Iterator[Check]:
             if key in acks or key in reported_2xx or not proven:
                 continue
             reported_2xx.add(key)
-            yield Check(
+            yield _finding(
                 "txn.2xx-without-ack",
                 "error",
                 "2xx never ACKed",
@@ -128,7 +143,7 @@ def _ack_missing(inp: Input) -> Iterator[Check]:
         elif status >= 300:
             if any(store[i].method == "ACK" for i in t.requests) or not proven:
                 continue
-            yield Check(
+            yield _finding(
                 "txn.non2xx-without-ack",
                 "warning",
                 f"{status} never ACKed",
@@ -144,7 +159,7 @@ def _ack_missing(inp: Input) -> Iterator[Check]:
             )
 
 
-def _481(inp: Input) -> Iterator[Check]:
+def _481(inp: Input) -> Iterator[Finding]:
     """RFC 3261 §15.1.2 / §9.2: 481 to a BYE (the dialog is already gone) or to a CANCEL
     (the INVITE transaction is already over or unknown)."""
     store, table = inp.store, inp.table
@@ -197,7 +212,7 @@ def _481(inp: Input) -> Iterator[Check]:
                     "The CANCEL must carry the INVITE's top Via branch, Call-ID, From, To "
                     "and CSeq number."
                 )
-        yield Check(
+        yield _finding(
             f"txn.481-after-{t.method.lower()}",
             "warning",
             f"481 to {t.method}",
@@ -220,7 +235,7 @@ def _invite_of(table: TransactionTable, cancel: Transaction) -> Iterator[int]:
             return
 
 
-def _glare(inp: Input) -> Iterator[Check]:
+def _glare(inp: Input) -> Iterator[Finding]:
     """RFC 3261 §14.1: 491 Request Pending answers a re-INVITE that crossed another one."""
     store = inp.store
     by_call: dict[str, list[Message]] = defaultdict(list)
@@ -237,7 +252,7 @@ def _glare(inp: Input) -> Iterator[Check]:
                 retried = True
                 break
         crossing = "crossing re-INVITEs: both sides got 491" if len(sides) > 1 else "491"
-        yield Check(
+        yield _finding(
             "txn.glare",
             "info" if retried else "warning",
             "Request pending (glare)",
@@ -256,7 +271,7 @@ def _glare(inp: Input) -> Iterator[Check]:
         )
 
 
-def _cseq_backwards(inp: Input) -> Iterator[Check]:
+def _cseq_backwards(inp: Input) -> Iterator[Finding]:
     """RFC 3261 §12.2.1.1 / §10.2: a UA's CSeq numbers for new requests in a dialog (and
     for REGISTERs of one Call-ID) never go down. Per dialog (each early dialog of a forked
     INVITE keeps its own count) and per hop (a proxy's copies are a sequence of their own);
@@ -273,7 +288,7 @@ def _cseq_backwards(inp: Input) -> Iterator[Check]:
         if before is not None and number < before[0] and cid not in reported:
             reported.add(cid)
             prev, this = inp.store[before[1]], inp.store[i]
-            yield Check(
+            yield _finding(
                 "txn.cseq-backwards",
                 "error",
                 "CSeq went backwards",
@@ -289,7 +304,7 @@ def _cseq_backwards(inp: Input) -> Iterator[Check]:
             last[key] = (number, i)
 
 
-def _max_forwards(inp: Input) -> Iterator[Check]:
+def _max_forwards(inp: Input) -> Iterator[Finding]:
     """RFC 3261 §16.3 item 2, §8.1.1.6: a request reaching Max-Forwards 0 (loop or a too
     low initial value); the next proxy answers 483."""
     store = inp.store
@@ -304,7 +319,7 @@ def _max_forwards(inp: Input) -> Iterator[Check]:
     for call_id, msgs in by_call.items():
         msgs.sort(key=lambda m: m.index)
         first = msgs[0]
-        yield Check(
+        yield _finding(
             "txn.max-forwards-zero",
             "warning",
             "Max-Forwards reached 0",
@@ -321,7 +336,7 @@ def _max_forwards(inp: Input) -> Iterator[Check]:
         )
 
 
-def _storms(inp: Input) -> Iterator[Check]:
+def _storms(inp: Input) -> Iterator[Finding]:
     """RFC 3261 §17: more copies of one message on one hop than the timers allow."""
     store, table = inp.store, inp.table
     for n, size in table.sizes().items():
@@ -338,7 +353,7 @@ def _storms(inp: Input) -> Iterator[Check]:
             )
             if len(msgs) <= MAX_COPIES[kind]:
                 continue
-            yield Check(
+            yield _finding(
                 "txn.retransmission-storm",
                 "warning",
                 "Retransmission storm",
@@ -368,7 +383,7 @@ CHECKS: tuple[tuple[str, CheckFn], ...] = (
 
 def transaction_checks(
     store: MessageStore, table: TransactionTable, retrans: AbstractSet[int], capture_end: float
-) -> list[Check]:
+) -> list[Finding]:
     """Run every check."""
     inp = Input(store, table, retrans, capture_end)
     return [c for _, fn in CHECKS for c in fn(inp)]

@@ -323,28 +323,3 @@ SUB_OUTCOMES: tuple[str, ...] = (
     "incomplete",
 )
 """Subscription outcomes, in report order."""
-
-
-@dataclass(frozen=True, slots=True)
-class Check:
-    """A transaction-level protocol anomaly (RFC 3261 §17, §12.2, §16.3, §14.1); the
-    classify stage reports each as a finding."""
-
-    id: str
-    """Stable identifier, e.g. `txn.2xx-without-ack`."""
-    severity: str
-    """`info`, `warning` or `error`."""
-    title: str
-    """One line."""
-    detail: str
-    """What happened, from the evidence (addresses, counts, times)."""
-    fix: str
-    """What to change."""
-    frames: tuple[int, ...]
-    """Frames that prove it."""
-    call_id: str | None
-    """The call concerned."""
-    rfc: str
-    """The RFC section it rests on."""
-    status: int | None = None
-    """The response status concerned, if any."""

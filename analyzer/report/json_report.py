@@ -96,51 +96,35 @@ def call_dict(call: Call) -> dict[str, Any]:
     }
 
 
+def _record(obj: object, names: str, **computed: Any) -> dict[str, Any]:
+    """A record's attributes by name (times rounded to the microsecond), then `computed`."""
+    out: dict[str, Any] = {}
+    for name in names.split():
+        value = getattr(obj, name)
+        out[name] = round(value, 6) if isinstance(value, float) else value
+    return {**out, **computed}
+
+
 def registration_dict(reg: Registration) -> dict[str, Any]:
     """The `registrations[]` record of one registration."""
-    return {
-        "call_id": reg.call_id,
-        "aor": reg.aor,
-        "contact": reg.contact,
-        "contacts": list(reg.contacts),
-        "ua": reg.ua,
-        "outcome": reg.outcome,
-        "final_status": reg.final_status,
-        "requests": reg.requests,
-        "challenges": reg.challenges,
-        "attempts": reg.attempts,
-        "failed_attempts": reg.failed_attempts,
-        "refreshes": reg.refreshes,
-        "expires_requested": reg.expires_requested,
-        "expires_granted": reg.expires_granted,
-        "expires_at": None if reg.expires_at is None else round(reg.expires_at, 6),
-        "rrd": [_interval(i) for i in reg.rrd],
-        "start": round(reg.start, 6),
-        "end": round(reg.end, 6),
-        "frames": list(reg.frames),
-    }
+    return _record(
+        reg,
+        "call_id aor contact ua outcome final_status requests challenges attempts "
+        "failed_attempts refreshes expires_requested expires_granted expires_at start end",
+        contacts=list(reg.contacts),
+        rrd=[_interval(i) for i in reg.rrd],
+        frames=list(reg.frames),
+    )
 
 
 def subscription_dict(sub: Subscription) -> dict[str, Any]:
     """The `subscriptions[]` record of one subscription."""
-    return {
-        "call_id": sub.call_id,
-        "event": sub.event,
-        "subscriber": sub.subscriber,
-        "resource": sub.resource,
-        "outcome": sub.outcome,
-        "final_status": sub.final_status,
-        "requests": sub.requests,
-        "refreshes": sub.refreshes,
-        "challenges": sub.challenges,
-        "notifies": sub.notifies,
-        "state": sub.state,
-        "state_reason": sub.state_reason,
-        "expires_granted": sub.expires_granted,
-        "start": round(sub.start, 6),
-        "end": round(sub.end, 6),
-        "frames": list(sub.frames),
-    }
+    return _record(
+        sub,
+        "call_id event subscriber resource outcome final_status requests refreshes "
+        "challenges notifies state state_reason expires_granted start end",
+        frames=list(sub.frames),
+    )
 
 
 def _ratio(r: Ratio, section: str) -> dict[str, Any]:
