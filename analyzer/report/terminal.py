@@ -255,16 +255,19 @@ def _calls(console: Console, analysis: Analysis) -> None:
     table = Table(
         title=text(lang, "report.calls", day=day), box=box.SIMPLE_HEAD, title_justify="left"
     )
-    table.add_column(text(lang, "report.col.time"))
-    table.add_column(text(lang, "report.col.method"))
-    table.add_column(text(lang, "report.col.from_to"), overflow="fold", min_width=24)
+    table.add_column(text(lang, "report.col.time"), no_wrap=True, min_width=12)
+    table.add_column(text(lang, "report.col.method"), no_wrap=True)
+    table.add_column(text(lang, "report.col.from_to"), overflow="fold", min_width=16)
     table.add_column(text(lang, "report.col.outcome"), no_wrap=True)
-    table.add_column(text(lang, "report.col.final"), overflow="fold", min_width=14)
-    table.add_column(text(lang, "report.col.setup"), justify="right", no_wrap=True)
-    table.add_column(text(lang, "report.col.talk"), justify="right", no_wrap=True)
+    table.add_column(text(lang, "report.col.final"), overflow="fold", min_width=10)
+    table.add_column(
+        f"{text(lang, 'report.col.setup')} / {text(lang, 'report.col.talk')}",
+        justify="right",
+        overflow="fold",
+    )
     table.add_column(text(lang, "report.col.hangup"), no_wrap=True)
     table.add_column(text(lang, "report.col.frames"), no_wrap=True)
-    table.add_column("Call-ID", overflow="ellipsis", no_wrap=True, min_width=18, max_width=24)
+    table.add_column("Call-ID", overflow="ellipsis", no_wrap=True, min_width=10, max_width=24)
     for c in analysis.call_records[:MAX_CALL_ROWS]:
         final = f"{c.final_status} {c.final_reason}" if c.final_status else "-"
         table.add_row(
@@ -273,8 +276,14 @@ def _calls(console: Console, analysis: Analysis) -> None:
             Text(inert(f"{_uri(c.from_)} → {_uri(c.to)}", 80)),
             Text(c.outcome, style=_OUTCOME_STYLE.get(c.outcome, "red")),
             Text(inert(final, 40)),
-            _ms(c.setup.seconds) if c.setup else "",
-            f"{c.sdt.seconds:.1f} s" if c.sdt else "",
+            " / ".join(
+                x
+                for x in (
+                    _ms(c.setup.seconds) if c.setup else "",
+                    f"{c.sdt.seconds:.1f} s" if c.sdt else "",
+                )
+                if x
+            ),
             text(lang, f"report.hangup.{c.hangup}") if c.hangup else "",
             f"{c.frames[0]}-{c.frames[-1]}" if c.frames else "",
             Text(inert(c.call_id)),
