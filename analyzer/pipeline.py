@@ -84,4 +84,5 @@ def _parse(pkt: SipPacket, acc: Accounting, store: MessageStore, capture: int) -
         capture,
         pkt.data,
         sip,
+        pkt.fragments,
     )

@@ -8,7 +8,8 @@ from ..correlate import Correlation, MessageStore
 from ..sip import SipMessage
 from .context import Context
 from .model import SEVERITIES, Finding, ReasonNote, WarningNote
-from .rules import RULES, Rule
+from .rule import Rule
+from .rules import RULES
 
 _ORDER = {s: i for i, s in enumerate(reversed(SEVERITIES))}
 

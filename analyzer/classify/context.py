@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
-from ..correlate import Correlation, Message, MessageStore, Transaction
+from ..correlate import Call, Correlation, Message, MessageStore, Transaction
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,22 @@ class Context:
     def build(cls, messages: MessageStore, correlation: Correlation) -> Context:
         return cls(messages, correlation)
 
+    @cached_property
+    def _calls(self) -> dict[str, Call]:
+        return {c.call_id: c for c in self.correlation.calls}
+
+    @cached_property
+    def _by_call_id(self) -> Mapping[str, Sequence[int]]:
+        return self.messages.by_call_id()
+
+    def call(self, call_id: str | None) -> Call | None:
+        """The call (Call-ID) a message belongs to."""
+        return self._calls.get(call_id or "")
+
+    def in_call(self, call_id: str | None) -> Iterator[Message]:
+        """Every message with this Call-ID, in capture order."""
+        return (self.messages[i] for i in self._by_call_id.get(call_id or "", ()))
+
     def transaction_of(self, msg: Message) -> Transaction | None:
         """The transaction a message belongs to."""
         return None if msg.txn is None else self.correlation.transactions[msg.txn]
@@ -27,6 +44,34 @@ class Context:
         """The request a response answers (on the same hop)."""
         txn = self.transaction_of(response)
         return self.messages[txn.request] if txn and txn.request is not None else None
+
+    def final_of(self, request: Message) -> Message | None:
+        """The first final response to a request (on the same hop)."""
+        txn = self.transaction_of(request)
+        return self.messages[txn.final] if txn and txn.final is not None else None
+
+    def is_retransmission(self, msg: Message) -> bool:
+        """A copy of an earlier message of the same transaction on the same hop."""
+        return msg.index in self.correlation.retransmissions
+
+    def retry_of(self, request: Message) -> Message | None:
+        """The request the same UA sent next in the same Call-ID with the same method and
+        a higher CSeq (RFC 3261 §8.1.3.5: a retry after a 4xx that names what to change),
+        on the same hop."""
+        if request.cseq is None:
+            return None
+        for m in self.in_call(request.call_id):
+            if (
+                m.index > request.index
+                and m.is_request
+                and m.method == request.method
+                and m.src == request.src
+                and m.cseq is not None
+                and m.cseq.number > request.cseq.number
+                and not self.is_retransmission(m)
+            ):
+                return m
+        return None
 
     def origin_responses(self, *statuses: int) -> Iterator[Message]:
         """One copy of each response with one of `statuses`: the one sent by the
@@ -48,3 +93,17 @@ class Context:
             if have is None or m.via_count > have[1]:
                 best[key] = (m.index, m.via_count)
         return (self.messages[i] for i in sorted(i for i, _ in best.values()))
+
+    def ua_copy(self, request: Message) -> Message:
+        """The copy of a request as its UA sent it: the first copy with the fewest Vias
+        (each proxy adds one, RFC 3261 §16.6 item 8)."""
+        best = request
+        for m in self.in_call(request.call_id):
+            if (
+                m.is_request
+                and m.cseq == request.cseq
+                and m.method == request.method
+                and m.via_count < best.via_count
+            ):
+                best = m
+        return best

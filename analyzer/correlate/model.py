@@ -79,6 +79,11 @@ class Message:
         return self.store.parsed(self.index)
 
     @property
+    def is_success(self) -> bool:
+        """A 2xx response."""
+        return self.status is not None and 200 <= self.status < 300
+
+    @property
     def label(self) -> str:
         """Start-line summary: `INVITE` or `486 Busy Here`."""
         if self.is_request:

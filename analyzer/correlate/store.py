@@ -14,7 +14,7 @@ from __future__ import annotations
 import tempfile
 from array import array
 from collections import Counter, OrderedDict
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import IO, Generic, TypeVar, overload
 
 from ..sip import CSeq, SipMessage, parse
@@ -67,10 +67,10 @@ class MessageStore(Sequence[Message]):
         self._cseq = array("q")
         self._vias = array("H")
         # Interned columns: src, dst, transport, method, uri, reason, call-id,
-        # CSeq method, From tag, To tag, anomalies.
+        # CSeq method, From tag, To tag, User-Agent.
         self._text: _Interned[str] = _Interned()
         self._tuples: _Interned[tuple[str, ...]] = _Interned()
-        self._strs = [array("I") for _ in range(10)]
+        self._strs = [array("I") for _ in range(11)]
         self._anomalies = array("I")
         self._offset = array("Q")
         self._length = array("I")
@@ -79,6 +79,9 @@ class MessageStore(Sequence[Message]):
         self._disk: IO[bytes] | None = None
         self._disk_size = 0
         self._parsed: OrderedDict[int, SipMessage] = OrderedDict()
+        self.fragments: dict[int, tuple[int, ...]] = {}
+        """For a message that came in an IP-fragmented datagram: the frames of its
+        earlier fragments (few messages have any, so a dict)."""
         self.transactions = TransactionTable()
         """Transactions, matched as messages are appended."""
 
@@ -94,9 +97,13 @@ class MessageStore(Sequence[Message]):
         capture: int,
         data: bytes,
         sip: SipMessage,
+        fragments: tuple[int, ...] = (),
     ) -> int:
-        """Add one parsed message; returns its index."""
+        """Add one parsed message; returns its index. `fragments`: the frames of the
+        earlier IP fragments of its datagram, if it was fragmented."""
         index = len(self._frame)
+        if fragments:
+            self.fragments[index] = fragments
         cseq = sip.cseq
         flags = (_IS_REQUEST if sip.is_request else 0) | (_HAS_CSEQ if cseq is not None else 0)
         if sip.is_request and (sip.has("authorization") or sip.has("proxy-authorization")):
@@ -126,6 +133,7 @@ class MessageStore(Sequence[Message]):
             cseq.method if cseq is not None else None,
             sip.from_tag,
             sip.to_tag,
+            sip.user_agent,
         )
         intern = self._text.id
         for column, value in zip(self._strs, values, strict=True):
@@ -240,6 +248,11 @@ class MessageStore(Sequence[Message]):
             rows.append(i)
         return {values[cid] or "": rows for cid, rows in groups.items()}
 
+    def with_credentials(self) -> Iterator[int]:
+        """Indexes of the requests carrying Authorization or Proxy-Authorization."""
+        flags = self._flags
+        return (i for i in range(len(flags)) if flags[i] & _CREDENTIALS)
+
     def requests(self, methods: Collection[str] | None = None) -> Iterator[int]:
         """Indexes of the requests (of `methods` only, if given), read from the columns."""
         flags = self._flags
@@ -294,6 +307,22 @@ class MessageStore(Sequence[Message]):
         values = self._text.values
         ids = Counter(self._strs[3])
         return Counter({str(values[i]): n for i, n in ids.items() if i})
+
+    def size(self, i: int) -> int:
+        """The message's length in bytes as captured."""
+        return self._length[i]
+
+    def with_user_agent(self, match: Callable[[str], bool]) -> dict[str, list[int]]:
+        """Message indexes per User-Agent value, for the values `match` accepts. The
+        distinct values are tested first, so a capture without a match costs no scan."""
+        values = self._text.values
+        wanted = {i for i, v in enumerate(values) if v and match(v)}
+        groups: dict[str, list[int]] = {}
+        if wanted:
+            for i, ua in enumerate(self._strs[10]):
+                if ua in wanted:
+                    groups.setdefault(values[ua] or "", []).append(i)
+        return groups
 
     def raw(self, i: int) -> bytes:
         """The message's bytes as captured."""

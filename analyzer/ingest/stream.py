@@ -40,6 +40,8 @@ class SipPacket:
     """Destination port."""
     data: bytes
     """The message bytes."""
+    fragments: tuple[int, ...] = ()
+    """Frames of the earlier IP fragments of its datagram (empty if not fragmented)."""
 
 
 MAX_WARNINGS = 200
@@ -125,10 +127,13 @@ def read_sip(path: str, acc: Accounting) -> Iterator[SipPacket]:
             acc.skipped["empty_record"] += 1
             continue
         result = decoder.decode(number, time, linktype, data)
+        fragments: tuple[int, ...] = ()
         if decoder.completed_fragment_frames:
             for held, final in decoder.completed_fragment_frames:
                 for _ in held:
                     _count(acc, final)
+                if final is result:
+                    fragments = tuple(held)
             decoder.completed_fragment_frames.clear()
         if decoder.expired_fragment_frames:
             acc.skipped["unreassembled_fragment"] += len(decoder.expired_fragment_frames)
@@ -144,7 +149,7 @@ def read_sip(path: str, acc: Accounting) -> Iterator[SipPacket]:
             payload = result.payload
             if looks_like_sip(payload):
                 acc.sip += 1
-                yield _packet(number, time, result, "udp", payload)
+                yield _packet(number, time, result, "udp", payload, fragments)
             elif is_hep(payload):
                 hep = _hep(acc, number, time, payload)
                 if hep is not None:
@@ -246,8 +251,17 @@ def _quick_drop(buf: bytes, p: int, incl: int, linktype: int) -> bool:
     return False
 
 
-def _packet(number: int, time: float, seg: Segment, transport: str, data: bytes) -> SipPacket:
-    return SipPacket(number, time, transport, seg.src, seg.sport, seg.dst, seg.dport, data)
+def _packet(
+    number: int,
+    time: float,
+    seg: Segment,
+    transport: str,
+    data: bytes,
+    fragments: tuple[int, ...] = (),
+) -> SipPacket:
+    return SipPacket(
+        number, time, transport, seg.src, seg.sport, seg.dst, seg.dport, data, fragments
+    )
 
 
 def _count(acc: Accounting, result: Decoded) -> None:

@@ -66,10 +66,16 @@ def test_503_behind_a_proxy_is_explained_as_a_rewrite() -> None:
 
 def test_wrong_password_is_an_auth_error() -> None:
     a = lab("udp4-register-wrong-password")
-    found = only(a, "call.auth-failed")
+    found = only(a, "auth.credentials-rejected")
     assert len(found) == len(a.call_records)
-    assert all(f.severity == "error" for f in found)
-    assert all("credentials sent were rejected" in f.fix for f in found)
+    for f in found:
+        assert f.severity == "error"
+        assert "user 'alice'" in f.detail
+        assert "a new 401 challenge without stale=true" in f.detail
+        assert "1 of 1 attempt(s) with credentials were refused and none succeeded" in f.detail
+        assert "password" in f.fix
+    # The specific finding replaces the generic outcome one for the same 401.
+    assert not only(a, "call.auth-failed")
 
 
 def test_challenge_then_success_is_info() -> None:
