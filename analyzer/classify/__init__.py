@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from ..catalogue import Entry, lookup
-from ..catalogue.tables import q850, warn_code
 from ..correlate import Correlation, MessageStore
-from ..sip import SipMessage
 from .context import Context
 from .model import SEVERITIES, Finding, ReasonNote, WarningNote
+from .notes import reason_notes, warning_notes
 from .rule import Rule
 from .rules import RULES
 
@@ -20,41 +19,6 @@ def annotate(messages: MessageStore, lang: str = "en") -> dict[int, Entry]:
     return {status: lookup(status, lang) for status in sorted(statuses)}
 
 
-def reason_notes(sip: SipMessage, lang: str = "en") -> tuple[ReasonNote, ...]:
-    """The message's Reason headers explained (RFC 3326; Q.850 causes per RFC 3398)."""
-    notes = []
-    for r in sip.reasons:
-        name = meaning = None
-        status = None
-        proto = r.protocol.upper()
-        if proto == "Q.850" and r.cause is not None:
-            cause = q850(r.cause, lang)
-            if cause is not None:
-                name, meaning, status = cause.name, cause.meaning, cause.sip
-        elif proto == "SIP" and r.cause is not None and 100 <= r.cause <= 699:
-            entry = lookup(r.cause, lang)
-            name, meaning = entry.reason, entry.meaning
-        notes.append(ReasonNote(r.protocol, r.cause, r.text, name, meaning, status))
-    return tuple(notes)
-
-
-def warning_notes(sip: SipMessage, lang: str = "en") -> tuple[WarningNote, ...]:
-    """The message's Warning headers explained (RFC 3261 §20.43)."""
-    notes = []
-    for w in sip.warnings:
-        known = warn_code(w.code, lang) if w.code is not None else None
-        notes.append(
-            WarningNote(
-                w.code,
-                w.agent,
-                w.text,
-                known.text if known else None,
-                known.meaning if known else None,
-            )
-        )
-    return tuple(notes)
-
-
 def classify(messages: MessageStore, correlation: Correlation) -> list[Finding]:
     """Run every rule; findings sorted by severity (errors first), then first frame."""
     ctx = Context.build(messages, correlation)
@@ -63,14 +27,34 @@ def classify(messages: MessageStore, correlation: Correlation) -> list[Finding]:
     return findings
 
 
+# A general finding yields to a specific one about the same call: (general id prefix,
+# specific id prefixes; empty: any non-`call.` finding with the same status).
+_SUPERSEDED: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("call.", ()),
+    ("txn.max-forwards-zero", ("loop.",)),
+    ("txn.unanswered", ("timeout.",)),
+)
+
+
 def _without_redundant_outcomes(findings: list[Finding]) -> list[Finding]:
-    """Drop a call's generic `call.*` finding when a specific rule explained its final response."""
-    explained = {
-        (f.call_id, f.status) for f in findings if not f.id.startswith("call.") and f.status
-    }
-    return [
-        f for f in findings if not (f.id.startswith("call.") and (f.call_id, f.status) in explained)
-    ]
+    """Drop a call's general finding when a specific rule explained the same thing: a
+    `call.*` outcome whose final response a rule explained, a Max-Forwards 0 that a
+    loop rule explained, an unanswered leg behind a 408 the timeout rule explained."""
+    explained = {(f.call_id, f.status) for f in findings if not f.id.startswith("call.")}
+    by_call: dict[str | None, set[str]] = {}
+    for f in findings:
+        by_call.setdefault(f.call_id, set()).add(f.id)
+
+    def superseded(f: Finding) -> bool:
+        for general, specific in _SUPERSEDED:
+            if not f.id.startswith(general):
+                continue
+            if not specific:
+                return f.status is not None and (f.call_id, f.status) in explained
+            return any(i.startswith(specific) for i in by_call[f.call_id])
+        return False
+
+    return [f for f in findings if not superseded(f)]
 
 
 __all__ = [

@@ -50,6 +50,21 @@ class Context:
         txn = self.transaction_of(request)
         return self.messages[txn.final] if txn and txn.final is not None else None
 
+    def origin_final(self, request: Message) -> Message | None:
+        """The final response to a request from the element that decided it: of the
+        final responses to that CSeq on every hop, the one with the most Vias."""
+        best = self.final_of(request)
+        for m in self.in_call(request.call_id):
+            if (
+                not m.is_request
+                and m.cseq == request.cseq
+                and m.status is not None
+                and m.status >= 200
+                and (best is None or m.via_count > best.via_count)
+            ):
+                best = m
+        return best
+
     def is_retransmission(self, msg: Message) -> bool:
         """A copy of an earlier message of the same transaction on the same hop."""
         return msg.index in self.correlation.retransmissions

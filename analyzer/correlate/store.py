@@ -248,6 +248,11 @@ class MessageStore(Sequence[Message]):
             rows.append(i)
         return {values[cid] or "": rows for cid, rows in groups.items()}
 
+    def with_reason(self) -> Iterator[int]:
+        """Indexes of the messages carrying a Reason header (RFC 3326)."""
+        flags = self._flags
+        return (i for i in range(len(flags)) if flags[i] & _HAS_REASON)
+
     def with_credentials(self) -> Iterator[int]:
         """Indexes of the requests carrying Authorization or Proxy-Authorization."""
         flags = self._flags

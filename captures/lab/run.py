@@ -30,6 +30,8 @@ import argparse
 import collections
 import contextlib
 import csv
+import ctypes
+import dataclasses
 import fcntl
 import functools
 import gzip
@@ -62,6 +64,7 @@ PORTS: dict[str, int] = {
     "registrar": 5068,
     "uas": 5070,
     "uas2": 5074,
+    "caller": 5076,  # a second UAC, when one UA calls another (UacStep, flow-failed)
 }
 # SIPp binds -mp .. -mp+3 even without media: keep concurrent instances 4+ apart.
 MEDIA_PORTS: dict[str, int] = {"uac": 6000, "uas": 6010, "uas2": 6020}
@@ -80,6 +83,7 @@ WRONG_PASSWORD = "not-the-secret"
 UAS_USER = "bob"  # R-URI user that the proxy relays to the SIPp UAS
 FORK_USER = "fork"  # R-URI user that the proxy forks to both SIPp UASs (bob and carol)
 UAS2_USER = "carol"  # the fork's second branch
+LOOP_USER = "loop"  # R-URI user that the proxy and the edge relay to each other (loop)
 
 CALLS_PER_CAPTURE = 3
 SIPP_TIMEOUT_S = 30  # SIPp's own -timeout
@@ -89,6 +93,7 @@ STOP_GRACE_S = 5  # after SIGTERM/SIGINT, before SIGKILL
 UAS_EXIT_WAIT_S = 5  # the UAS exits by itself (-m) once the UAC is done
 SETTLE_S = 0.2  # before stopping tcpdump
 KEEPALIVE_AFTER_S = 1.0  # after the UAC exits, before its CRLF keep-alive (Scenario.keepalive)
+STEP_GAP_S = 0.5  # between two UACs of one scenario (Scenario.before/after): closed flows settle
 LOCK_WAIT_S = 300  # for another run.py to finish
 
 
@@ -148,6 +153,24 @@ class Kamailio:
 
 
 @dataclass(frozen=True)
+class UacStep:
+    """A SIPp UAC run to completion before or after a scenario's main UAC.
+
+    It is its own SIPp process (own Call-IDs, own statistics, role "uac" in the
+    JSON with "step"), so that a UA can go away between two exchanges (its TCP
+    connection closes when SIPp exits) and another UA can act in between.
+    Everything not set here (transport, password, kamailio) is the scenario's.
+    """
+
+    xml: str
+    target: str  # role it sends to
+    outcome: str  # what the analyzer must report for each of its calls
+    calls: int = 1
+    port: int = PORTS["uac"]  # its -p (also its TCP source port)
+    service: str = UAS_USER
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     description: str
@@ -166,6 +189,12 @@ class Scenario:
     call_seconds: int = 0  # how long one call lasts by design (timers): added to the timeouts
     final_response: bool = True  # False: by design the UAC gets no final response (no-response)
     keepalive: bool = False  # after the UAC exits, a CRLF keep-alive from its port (see README)
+    calls: int = CALLS_PER_CAPTURE  # calls of the main UAC in the scenario's capture
+    mtu: int | None = None  # recorded in a private network namespace whose lo has this MTU
+    uac_port: int = PORTS["uac"]  # the main UAC's -p
+    inf: str | None = None  # the main UAC's injection file (-inf), in lab/scenarios/
+    before: tuple[UacStep, ...] = ()  # UACs run one after the other before the main UAC
+    after: tuple[UacStep, ...] = ()  # ... and after it (and after the UASs have exited)
 
     def roles(self) -> list[str]:
         roles = ["uac"] + [k.role for k in self.kamailio]
@@ -176,7 +205,31 @@ class Scenario:
         return {"uac": self.uac_xml, "uas": self.uas_xml, "uas2": self.uas2_xml}.get(role)
 
     def ports(self) -> list[int]:
-        return sorted(PORTS[role] for role in self.roles())
+        uac_ports = {self.uac_port} | {step.port for step in self.before + self.after}
+        return sorted({PORTS[role] for role in self.roles() if role != "uac"} | uac_ports)
+
+    def uacs(self) -> list[Scenario]:
+        """Every SIPp UAC run, in order, as a scenario of its own (main UAC: self)."""
+        return [self.step(s) for s in self.before] + [self] + [self.step(s) for s in self.after]
+
+    def step(self, step: UacStep) -> Scenario:
+        """The scenario a UacStep runs: this one with the step's UAC, and no steps."""
+        return dataclasses.replace(
+            self,
+            uac_xml=step.xml,
+            target=step.target,
+            outcome=step.outcome,
+            calls=step.calls,
+            uac_port=step.port,
+            service=step.service,
+            inf=None,
+            concurrent=1,
+            call_seconds=0,
+            final_response=True,
+            keepalive=False,
+            before=(),
+            after=(),
+        )
 
     def media_ports(self) -> tuple[int, int] | None:
         """The range of UDP ports the scenario's RTP uses, if it has any."""
@@ -415,6 +468,302 @@ SCENARIOS: tuple[Scenario, ...] = (
         target="uas",
         uas_xml="uas-glare.xml",
     ),
+    # --- kamailio-made failures (RFC 5626, 3261, 4028 timers, loops, auth, scanners) ---
+    Scenario(
+        name="flow-failed",
+        description="alice registers with SIP Outbound over TCP (reg-id=1, +sip.instance) "
+        "through the kamailio edge, which adds Path <sip:FLOWTOKEN@edge;lr;ob>: 200; her "
+        "SIPp exits, closing the flow; bob (port 5076) sends INVITE for alice to the "
+        "registrar, which routes it along the Path to the edge; the edge cannot reach the "
+        "closed flow and answers 430 Flow Failed, relayed back, ACK; alice registers again "
+        "over a new TCP connection (same +sip.instance and reg-id): 200",
+        outcome="failed",
+        uac_xml="uac-flow-failed.xml",
+        target="registrar",
+        kamailio=(
+            Kamailio("edge", ("WITH_PATH", "WITH_OUTBOUND")),
+            Kamailio("registrar", ("WITH_LOCATION",)),
+        ),
+        service=AUTH_USER,
+        transports=(TCP4,),
+        calls=1,
+        uac_port=PORTS["caller"],
+        before=(UacStep("uac-outbound-register.xml", "edge", "answered"),),
+        after=(UacStep("uac-outbound-register.xml", "edge", "answered"),),
+    ),
+    Scenario(
+        name="interval-too-brief",
+        description="REGISTER with Expires: 10 to the kamailio registrar (min_expires 60, "
+        "min_expires_mode 1): 423 Interval Too Brief, Min-Expires: 60; REGISTER again "
+        "(CSeq 2) with Expires: 60 taken from the Min-Expires: 200",
+        outcome="answered",
+        uac_xml="uac-interval-too-brief.xml",
+        target="registrar",
+        kamailio=(Kamailio("registrar", ("MIN_EXPIRES_423",)),),
+    ),
+    Scenario(
+        name="session-interval-too-small",
+        description="INVITE with Supported: timer, Session-Expires: 90 to the kamailio proxy "
+        "(its script's Min-SE is 120 s): 422 Session Interval Too Small, Min-SE: 120, ACK; INVITE "
+        "again (CSeq 2) with Session-Expires: 120;refresher=uac and Min-SE: 120, relayed to "
+        "the UAS: 100, 180, 200 (Require: timer, Session-Expires: 120;refresher=uac), ACK, "
+        "BYE, 200 through the proxy",
+        outcome="answered",
+        uac_xml="uac-session-interval-too-small.xml",
+        target="proxy",
+        uas_xml="uas-session-timer.xml",
+        kamailio=(Kamailio("proxy", ("MIN_SE_120",)),),
+    ),
+    Scenario(
+        name="timeout-via-proxy",
+        description="INVITE to the kamailio proxy (tm fr_timer 4 s): 100 from it; relayed to "
+        "a UAS that never answers (no 100), the proxy retransmits it (Timer A: 0.5, 1, 2 s) "
+        "and at 4 s answers 408 Request Timeout itself, sending nothing more to the UAS; ACK",
+        outcome="no_response",
+        uac_xml="uac-timeout-via-proxy.xml",
+        target="proxy",
+        uas_xml="uas-silent.xml",
+        kamailio=(Kamailio("proxy", ("FR_TIMER_4S",)),),
+        call_seconds=5,
+    ),
+    Scenario(
+        name="loop",
+        description="INVITE for user loop with Max-Forwards: 10 to the kamailio proxy, which "
+        "relays it to the kamailio edge, which relays it back to the proxy, and so on (a "
+        "forwarding loop, 11 INVITEs, each hop taking one off Max-Forwards and sending 100 "
+        "back), until the proxy receives it with Max-Forwards: 0 and answers 483 Too Many "
+        "Hops, relayed back along every hop (each hop ACKing the 483 it gets); ACK",
+        outcome="failed",
+        uac_xml="uac-loop.xml",
+        target="proxy",
+        kamailio=(
+            Kamailio("proxy", ("LOOP_VIA_EDGE",)),
+            Kamailio("edge", ("RELAY_TO_PROXY",)),
+        ),
+        service=LOOP_USER,
+        calls=1,  # 43 messages, the INVITE growing a Record-Route at each pass
+    ),
+    Scenario(
+        name="max-forwards",
+        description="INVITE with Max-Forwards: 1 to the kamailio edge, which relays it to "
+        "the kamailio proxy with Max-Forwards: 0 (after its 100); the proxy answers 483 Too "
+        "Many Hops, the edge ACKs it and relays it back; ACK",
+        outcome="failed",
+        uac_xml="uac-max-forwards.xml",
+        target="edge",
+        kamailio=(Kamailio("edge", ("RELAY_TO_PROXY",)), PROXY),
+    ),
+    Scenario(
+        name="auth-stale",
+        description="REGISTER, 401 from the kamailio registrar (nonces live 3 s: "
+        "nonce_expire); 4 s later REGISTER with credentials for that nonce: 401 with "
+        "stale=true and a new nonce; REGISTER with credentials for the new nonce: 200",
+        outcome="answered",
+        uac_xml="uac-auth-stale.xml",
+        target="registrar",
+        kamailio=(Kamailio("registrar", ("WITH_AUTH", "NONCE_EXPIRE_3S")),),
+        password=AUTH_PASSWORD,
+        call_seconds=4,
+    ),
+    Scenario(
+        name="auth-realm-mismatch",
+        description="REGISTER, 401 (realm lab.test); REGISTER with an Authorization "
+        "header for realm other.test (the challenge's nonce, a made-up response): the "
+        "registrar finds no credentials for its realm and answers a new 401; the UA gives up",
+        outcome="auth_failed",
+        uac_xml="uac-auth-realm-mismatch.xml",
+        target="registrar",
+        kamailio=(Kamailio("registrar", ("WITH_AUTH",)),),
+    ),
+    Scenario(
+        name="auth-nonce-reuse",
+        description="REGISTER, 401, REGISTER with credentials (nc=00000001): 200; 0.5 s later "
+        "a refresh (CSeq 3) with credentials for the same nonce (nc=00000002, a new cnonce): "
+        "the registrar (one_time_nonce) refuses the reused nonce, 401 with stale=true and a "
+        "new nonce; REGISTER with credentials for it: 200",
+        outcome="answered",
+        uac_xml="uac-auth-nonce-reuse.xml",
+        target="registrar",
+        kamailio=(Kamailio("registrar", ("WITH_AUTH", "ONE_TIME_NONCE")),),
+        password=AUTH_PASSWORD,
+    ),
+    Scenario(
+        name="scanner",
+        description="a SIP scanner (User-Agent: friendly-scanner, sipvicious svwar's "
+        "REGISTER layout) enumerating extensions 100 to 159: 60 REGISTERs, each with its own "
+        "Call-ID, 50 per second, up to 10 at once, to the kamailio registrar, which knows only "
+        "alice and answers each 404 Not Found",
+        outcome="not_found",
+        uac_xml="uac-scanner.xml",
+        target="registrar",
+        kamailio=(Kamailio("registrar", ("ONLY_ALICE",)),),
+        calls=60,
+        rate=50,
+        concurrent=10,
+        inf="scanner-users.csv",
+    ),
+    # --- end of the kamailio-made failures ---
+    # --- SIPp UAC <-> SIPp UAS failures (media, methods, retries, size, Reason, loops) ---
+    Scenario(
+        name="codec-mismatch",
+        description="INVITE offering only G.729 (m=audio RTP/AVP 18); the UAS answers "
+        '488 Not Acceptable Here with Warning: 305 <its address> "Incompatible media format" '
+        "and an SDP body listing what it supports (port 0, PCMU 0, PCMA 8, "
+        "telephone-event 101); ACK",
+        outcome="failed",
+        uac_xml="uac-codec-mismatch.xml",
+        target="uas",
+        uas_xml="uas-codec-mismatch.xml",
+    ),
+    Scenario(
+        name="codec-mismatch-606",
+        description="INVITE offering only G.729 (m=audio RTP/AVP 18); the UAS answers "
+        '606 Not Acceptable with Warning: 304 <its address> "Media type not available" '
+        "and an SDP body listing what it supports (port 0, PCMU 0, PCMA 8, "
+        "telephone-event 101); ACK",
+        outcome="failed",
+        uac_xml="uac-codec-mismatch-606.xml",
+        target="uas",
+        uas_xml="uas-codec-mismatch-606.xml",
+    ),
+    Scenario(
+        name="method-not-allowed",
+        description="MESSAGE (text/plain) answered 405 Method Not Allowed with "
+        "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS by the UAS",
+        outcome="failed",
+        uac_xml="uac-method-not-allowed.xml",
+        target="uas",
+        uas_xml="uas-method-not-allowed.xml",
+    ),
+    Scenario(
+        name="unsupported-media",
+        description="MESSAGE with Content-Type: application/vnd.example+xml (a small XML "
+        "body) answered 415 Unsupported Media Type with Accept: text/plain and "
+        "Accept-Encoding: identity by the UAS",
+        outcome="failed",
+        uac_xml="uac-unsupported-media.xml",
+        target="uas",
+        uas_xml="uas-unsupported-media.xml",
+    ),
+    Scenario(
+        name="retry-too-early",
+        description="INVITE (CSeq 1) answered 503 Service Unavailable with Retry-After: 10, "
+        "ACK; 1 s later the UAC retries (same Call-ID, From tag, Request-URI and To, "
+        "CSeq 2, new Via branch): 503 with Retry-After: 10 again, ACK; one call",
+        outcome="failed",
+        uac_xml="uac-retry-too-early.xml",
+        target="uas",
+        uas_xml="uas-retry-too-early.xml",
+        calls=1,
+    ),
+    Scenario(
+        name="retry-after-honoured",
+        description="INVITE (CSeq 1) answered 503 Service Unavailable with Retry-After: 1, "
+        "ACK; 1.5 s later the UAC retries (same Call-ID, From tag, Request-URI and To, "
+        "CSeq 2, new Via branch): 180, 200, ACK, BYE (CSeq 3), 200; one call",
+        outcome="answered",
+        uac_xml="uac-retry-after-honoured.xml",
+        target="uas",
+        uas_xml="uas-retry-after-honoured.xml",
+        calls=1,
+    ),
+    Scenario(
+        name="redirect-not-followed",
+        description="INVITE answered 302 Moved Temporarily (Contact: carol at port 5074, "
+        "expires=3600) by the UAS, ACK; the UAC sends nothing more",
+        outcome="redirected",
+        uac_xml="uac-redirect.xml",
+        target="uas",
+        uas_xml="uas-redirect-not-followed.xml",
+    ),
+    Scenario(
+        name="redirect-followed",
+        description="INVITE answered 302 Moved Temporarily (Contact: carol at port 5074) "
+        "by the UAS, ACK; the UAC follows it (RFC 3261 8.1.3.4): a new INVITE in the same "
+        "call (CSeq 2) with the Contact as Request-URI, to the second UAS at port 5074: "
+        "100, 180, 200, ACK, BYE (CSeq 3), 200",
+        outcome="answered",
+        uac_xml="uac-redirect-followed.xml",
+        target="uas",
+        uas_xml="uas-redirect-followed.xml",
+        uas2_xml="uas-redirect-followed-carol.xml",
+    ),
+    Scenario(
+        name="large-udp",
+        description="an INVITE of about 2.4 kB over UDP (SDP with 12 audio and 3 video "
+        "payload types; long From, Contact, Allow, Accept, Call-Info, Subject) through the "
+        "kamailio proxy to the UAS (about 2.5 kB with kamailio's Via and Record-Route); "
+        "100 from kamailio, 100, 180, 200 from the UAS (kamailio relays 180 and 200); ACK, "
+        "BYE, 200 through the proxy; not IP-fragmented (lo's MTU is 65536)",
+        outcome="answered",
+        uac_xml="uac-large-udp.xml",
+        target="proxy",
+        uas_xml="uas-answered.xml",
+        kamailio=(PROXY,),
+    ),
+    Scenario(
+        name="large-udp-fragmented",
+        description="large-udp recorded in a private network namespace whose lo has MTU "
+        "1500: each INVITE (about 2.4 kB from the UAC, 2.5 kB from kamailio) is sent in two "
+        "IPv4 fragments (1480 bytes of IP payload, then the rest); every other message fits "
+        "in one packet: 100 from kamailio, 100, 180, 200 from the UAS (kamailio relays 180 "
+        "and 200); ACK, BYE, 200 through the proxy; one call",
+        outcome="answered",
+        uac_xml="uac-large-udp.xml",
+        target="proxy",
+        uas_xml="uas-answered.xml",
+        kamailio=(PROXY,),
+        calls=1,
+        mtu=1500,
+    ),
+    Scenario(
+        name="message-too-large",
+        description="an INVITE of about 2.4 kB over UDP (the large-udp INVITE), direct to "
+        "the UAS, answered 513 Message Too Large, ACK",
+        outcome="failed",
+        uac_xml="uac-message-too-large.xml",
+        target="uas",
+        uas_xml="uas-message-too-large.xml",
+    ),
+    Scenario(
+        name="q850-bye",
+        description="INVITE, 100, 180, 200, ACK; the caller's BYE carries "
+        'Reason: Q.850;cause=16;text="Normal call clearing", 200',
+        outcome="answered",
+        uac_xml="uac-q850-bye.xml",
+        target="uas",
+        uas_xml="uas-answered.xml",
+    ),
+    Scenario(
+        name="q850-503",
+        description="INVITE answered 503 Service Unavailable carrying "
+        'Reason: Q.850;cause=34;text="No circuit/channel available" by the UAS, ACK',
+        outcome="failed",
+        uac_xml="uac-unavailable.xml",
+        target="uas",
+        uas_xml="uas-q850-503.xml",
+    ),
+    Scenario(
+        name="q850-cancel",
+        description="INVITE, 180, CANCEL carrying Reason: Q.850;cause=31, 200 (CANCEL), "
+        "487 Request Terminated, ACK",
+        outcome="cancelled",
+        uac_xml="uac-q850-cancel.xml",
+        target="uas",
+        uas_xml="uas-cancel.xml",
+    ),
+    Scenario(
+        name="loop-detected",
+        description="INVITE to the kamailio proxy, 100 from kamailio; kamailio's INVITE to "
+        "the UAS (two Vias) answered 482 Loop Detected (both Vias echoed), kamailio ACKs "
+        "it and relays the 482 to the UAC, ACK (absorbed by kamailio)",
+        outcome="failed",
+        uac_xml="uac-loop-detected.xml",
+        target="proxy",
+        uas_xml="uas-loop-detected.xml",
+        kamailio=(PROXY,),
+    ),
+    # --- end of the SIPp UAC <-> SIPp UAS failures ---
 )
 SCENARIO_BY_NAME = {s.name: s for s in SCENARIOS}
 
@@ -596,13 +945,24 @@ def port_bound(transport: Transport, port: int) -> bool:
 
 @contextlib.contextmanager
 def tcpdump(
-    pcap: Path, ports: Sequence[int], workdir: Path, media: tuple[int, int] | None = None
+    pcap: Path,
+    ports: Sequence[int],
+    workdir: Path,
+    media: tuple[int, int] | None = None,
+    *,
+    fragments: bool = False,
 ) -> Iterator[Proc]:
-    """Record lo, restricted to the lab's SIP ports (and RTP ports), for the block."""
+    """Record lo, restricted to the lab's SIP ports (and RTP ports), for the block.
+
+    fragments: also every non-first fragment of a UDP/IPv4 datagram, which has no
+    UDP header, so no port for the filter to match (Scenario.mtu).
+    """
     selected = [f"port {p}" for p in sorted(set(ports))]
     if media is not None:
         selected.append(f"udp portrange {media[0]}-{media[1]}")
     bpf = "(udp or tcp) and (" + " or ".join(selected) + ")"
+    if fragments:
+        bpf = f"({bpf}) or (udp and ip[6:2] & 0x1fff != 0)"
     # -Z root: tcpdump would otherwise drop to user tcpdump and fail to write here.
     # --immediate-mode: without it the kernel hands packets over in blocks, and
     # a SIGINT before the block timeout loses them ("0 packets captured").
@@ -660,6 +1020,9 @@ def render_config(node: Kamailio, transport: Transport, password: str) -> str:
         "FORK_BRANCH_1": transport.sip_uri(PORTS["uas"], UAS_USER),
         "FORK_BRANCH_2": transport.sip_uri(PORTS["uas2"], UAS2_USER),
         "REGISTRAR_URI": transport.sip_uri(PORTS["registrar"]),
+        "PROXY_URI": transport.sip_uri(PORTS["proxy"]),
+        "EDGE_URI": transport.sip_uri(PORTS["edge"]),
+        "LOOP_USER": LOOP_USER,
         "AUTH_PASSWORD": password,
     }
     for key, value in values.items():
@@ -710,14 +1073,20 @@ class SippRun:
     calls_limit: int
     stats: dict[str, int] = field(default_factory=dict)
     short_trace: list[list[str]] = field(default_factory=list)
+    step: str | None = None  # "before" or "after" the main UAC (UacStep), else None
+    port: int | None = None  # a UAC's -p, when not PORTS["uac"]
 
     def as_json(self) -> dict[str, object]:
-        return {
+        data: dict[str, object] = {
             "role": self.role,
             "scenario_file": f"lab/scenarios/{self.xml}",
             "calls_limit": self.calls_limit,
-            "stats": self.stats,
         }
+        if self.step is not None:
+            data["step"] = self.step
+        if self.port is not None:
+            data["port"] = self.port
+        return data | {"stats": self.stats}
 
 
 def sipp_argv(
@@ -728,7 +1097,7 @@ def sipp_argv(
     options = {
         "-sf": str(SCENARIO_DIR / xml),
         "-i": transport.host,
-        "-p": str(PORTS[role]),
+        "-p": str(scn.uac_port if role == "uac" else PORTS[role]),
         "-mp": str((RTP_MEDIA_PORTS if scn.rtp else MEDIA_PORTS)[role]),
         "-t": transport.sipp_flag,
         "-m": str(calls),
@@ -744,6 +1113,8 @@ def sipp_argv(
         options.update({"-s": scn.service, "-l": str(scn.concurrent), "-r": str(scn.rate)})
         if scn.password is not None:
             options.update({"-au": AUTH_USER, "-ap": scn.password})
+        if scn.inf is not None:
+            options["-inf"] = str(SCENARIO_DIR / scn.inf)
     # -timeout_error: a run that hits -timeout is a failure, not a normal exit.
     flags = ["-timeout_error", "-nostdin", "-trace_stat", "-trace_err"]
     flags += ["-trace_msg", "-trace_shortmsg"]
@@ -812,13 +1183,23 @@ def finish_sipp(run: SippRun, proc: Proc, workdir: Path, expected_calls: int) ->
 
 
 def run_scenario(scn: Scenario, transport: Transport, calls: int, workdir: Path) -> list[SippRun]:
-    """Run one scenario (kamailio instances, UAS(s), UAC) inside an open capture."""
+    """Run one scenario (kamailio instances, UAS(s), UAC) inside an open capture.
+
+    The UACs of `scn.before` run first, one after the other, then the UAS(s)
+    and the main UAC, then the UACs of `scn.after`: each in a subdirectory
+    `step-before-N`/`step-after-N` of workdir, STEP_GAP_S apart.
+    """
     log(f"  {transport.name}-{scn.name}: {calls} call(s)")
     runs: list[SippRun] = []
     # Stopped in reverse order on the way out: UAC, UAS(s), then kamailio.
     with contextlib.ExitStack() as stack:
         for node in scn.kamailio:
             stack.enter_context(kamailio(node, transport, workdir))
+        for number, step in enumerate(scn.before, 1):
+            stepdir = workdir / f"step-before-{number}"
+            stepdir.mkdir()
+            runs.append(run_uac(scn.step(step), transport, step.calls, stepdir, stack, "before"))
+            time.sleep(STEP_GAP_S)
         servers: list[tuple[str, str, Proc]] = []  # (role, xml, process)
         for role in ("uas", "uas2"):
             xml = scn.xml(role)
@@ -832,16 +1213,7 @@ def run_scenario(scn: Scenario, transport: Transport, calls: int, workdir: Path)
                 server,
             )
             servers.append((role, xml, server))
-        uac = spawn("sipp-uac", sipp_argv(scn, "uac", transport, calls, workdir), workdir)
-        stack.callback(stop, uac, signal.SIGTERM)
-        deadline = scn.deadline(calls)
-        try:
-            uac.popen.wait(timeout=deadline)
-        except subprocess.TimeoutExpired:
-            raise LabError(f"{scn.name}: SIPp UAC still running after {deadline}s") from None
-        uac_run = SippRun(scn.name, "uac", scn.uac_xml, calls)
-        finish_sipp(uac_run, uac, workdir, calls)
-        runs.append(uac_run)
+        runs.append(run_uac(scn, transport, calls, workdir, stack))
         if scn.keepalive:
             time.sleep(KEEPALIVE_AFTER_S)
             send_keepalive(transport, PORTS[scn.target])
@@ -856,7 +1228,34 @@ def run_scenario(scn: Scenario, transport: Transport, calls: int, workdir: Path)
             server_run = SippRun(scn.name, role, xml, calls)
             finish_sipp(server_run, server, workdir, calls)
             runs.append(server_run)
+        for number, step in enumerate(scn.after, 1):
+            time.sleep(STEP_GAP_S)
+            stepdir = workdir / f"step-after-{number}"
+            stepdir.mkdir()
+            runs.append(run_uac(scn.step(step), transport, step.calls, stepdir, stack, "after"))
     return runs
+
+
+def run_uac(
+    scn: Scenario,
+    transport: Transport,
+    calls: int,
+    workdir: Path,
+    stack: contextlib.ExitStack,
+    step: str | None = None,
+) -> SippRun:
+    """Run a scenario's SIPp UAC to completion and collect its statistics."""
+    uac = spawn("sipp-uac", sipp_argv(scn, "uac", transport, calls, workdir), workdir)
+    stack.callback(stop, uac, signal.SIGTERM)
+    deadline = scn.deadline(calls)
+    try:
+        uac.popen.wait(timeout=deadline)
+    except subprocess.TimeoutExpired:
+        raise LabError(f"{scn.name}: SIPp UAC still running after {deadline}s") from None
+    port = None if scn.uac_port == PORTS["uac"] else scn.uac_port
+    uac_run = SippRun(scn.name, "uac", scn.uac_xml, calls, step=step, port=port)
+    finish_sipp(uac_run, uac, workdir, calls)
+    return uac_run
 
 
 def send_keepalive(transport: Transport, port: int) -> None:
@@ -880,7 +1279,7 @@ def send_keepalive(transport: Transport, port: int) -> None:
 # Expected truth, derived from SIPp's own records
 
 
-INITIAL_METHODS = ("INVITE", "REGISTER", "OPTIONS")
+INITIAL_METHODS = ("INVITE", "REGISTER", "OPTIONS", "MESSAGE")
 
 
 def final_statuses(uac: SippRun) -> dict[str, int]:
@@ -954,6 +1353,13 @@ def expected_truth(scn: Scenario, uac: SippRun) -> Expected:
     )
 
 
+def scenario_truth(scn: Scenario, runs: Sequence[SippRun]) -> Expected:
+    """The truth of a scenario run: that of each UAC run (steps included), added up."""
+    uacs = [run for run in runs if run.role == "uac"]
+    parts = [expected_truth(s, run) for s, run in zip(scn.uacs(), uacs, strict=True)]
+    return functools.reduce(lambda a, b: a + b, parts)
+
+
 def check_capture(
     pcap: Path, ports: Sequence[int], expected_calls: int, timeout: float = 60
 ) -> None:
@@ -981,6 +1387,51 @@ def write_json(path: Path, data: dict[str, object]) -> None:
 # Captures
 
 
+CLONE_NEWNET = 0x40000000  # <sched.h>: unshare() a new network namespace
+
+
+def in_private_network(mtu: int, work: Callable[[], None]) -> None:
+    """Run `work` in a child process with a network namespace of its own, lo's MTU `mtu`.
+
+    The system's lo (MTU 65536) is left alone: the new namespace has its own lo,
+    which the child brings up (127.0.0.1 and ::1) with this MTU, so that the
+    kernel IP-fragments any bigger UDP datagram. tcpdump, kamailio and SIPp,
+    started by the child, live in it too; it disappears when the child exits.
+    The child's failure is the parent's (LabError).
+    """
+    if shutil.which("ip") is None:
+        raise LabError("the private network namespace needs ip (apt-get install iproute2)")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns, whatever happens
+        code = 1
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.unshare(CLONE_NEWNET) != 0:
+                raise LabError(f"unshare(CLONE_NEWNET): {os.strerror(ctypes.get_errno())}")
+            link = ["ip", "link", "set", "dev", "lo", "mtu", str(mtu), "up"]
+            subprocess.run(link, check=True, timeout=READY_TIMEOUT_S)
+            log(f"    private network namespace: lo up, MTU {mtu}")
+            work()
+            code = 0
+        except LabError as error:
+            log(f"run.py: FAILED (private network namespace): {error}")
+        except KeyboardInterrupt:
+            code = 130
+        except BaseException as error:  # reported; then the child exits, code 1
+            log(f"run.py: private network namespace: {error!r}")
+        finally:
+            sys.stderr.flush()
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    if code == 130:
+        raise KeyboardInterrupt
+    if code != 0:
+        raise LabError(f"the capture in a private network namespace failed (exit {code})")
+
+
 @contextlib.contextmanager
 def workspace(label: str, keep: bool) -> Iterator[Path]:
     """A temp dir per capture: removed on success unless keep, kept (and named) on failure."""
@@ -997,12 +1448,19 @@ def workspace(label: str, keep: bool) -> Iterator[Path]:
 
 
 def capture_scenario(scn: Scenario, transport: Transport, out: Path, keep: bool) -> None:
+    if scn.mtu is None:
+        record_scenario(scn, transport, out, keep)
+    else:
+        in_private_network(scn.mtu, functools.partial(record_scenario, scn, transport, out, keep))
+
+
+def record_scenario(scn: Scenario, transport: Transport, out: Path, keep: bool) -> None:
     stem = f"{transport.name}-{scn.name}"
     with workspace(stem, keep) as workdir:
         pcap = workdir / f"{stem}.pcap"
-        with tcpdump(pcap, scn.ports(), workdir):
-            runs = run_scenario(scn, transport, CALLS_PER_CAPTURE, workdir)
-        truth = expected_truth(scn, runs[0])
+        with tcpdump(pcap, scn.ports(), workdir, fragments=scn.mtu is not None):
+            runs = run_scenario(scn, transport, scn.calls, workdir)
+        truth = scenario_truth(scn, runs)
         check_capture(pcap, scn.ports(), truth.calls)
         shutil.move(str(pcap), out / pcap.name)
         write_json(
@@ -1014,6 +1472,7 @@ def capture_scenario(scn: Scenario, transport: Transport, out: Path, keep: bool)
                 "ip": transport.ip,
                 "description": scn.description,
                 "sip_ports": scn.ports(),
+                **({"lo_mtu": scn.mtu} if scn.mtu is not None else {}),
                 "sipp": [run.as_json() for run in runs],
                 "kamailio": [kamailio_json(node) for node in scn.kamailio],
                 "expected": truth.as_json(),
@@ -1044,7 +1503,7 @@ def capture_demo(out: Path, keep: bool) -> None:
                 rundir = workdir / name
                 rundir.mkdir()
                 runs = run_scenario(scn, UDP4, calls, rundir)
-                truths.append(expected_truth(scn, runs[0]))
+                truths.append(scenario_truth(scn, runs))
                 sipp += [{"scenario": name, **run.as_json()} for run in runs]
         truth = truths[0]
         for more in truths[1:]:
@@ -1099,7 +1558,7 @@ def capture_many(
         with tcpdump(pcap, scn.ports(), workdir, scn.media_ports()) as recorder:
             runs = run_scenario(scn, transport, calls, workdir)
         packets = check_tcpdump_counts(recorder)
-        truth = expected_truth(scn, runs[0])
+        truth = scenario_truth(scn, runs)
         check_capture(pcap, scn.ports(), truth.calls, timeout=600)
         if compress:
             final = folder / f"{stem}.pcap.gz"
