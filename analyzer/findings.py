@@ -34,5 +34,6 @@ class Finding:
     @property
     def display_filter(self) -> str:
         """A Wireshark display filter showing the evidence frames."""
-        frames = " ".join(str(f) for f in sorted(set(self.frames)))
+        # Wireshark 4 requires commas between set members (3.6+ accepts them).
+        frames = ", ".join(str(f) for f in sorted(set(self.frames)))
         return f"frame.number in {{{frames}}}" if frames else ""

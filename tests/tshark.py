@@ -55,3 +55,14 @@ def _fields(path: Path, ports: Iterable[int], *fields: str) -> str:
         cmd += ["-e", f]
     cmd += ["-E", "occurrence=a", "-E", "aggregator=,", "-E", "separator=/t"]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=True).stdout
+
+
+def sip_frames(path: Path, ports: Iterable[int] = ()) -> dict[int, list[str]]:
+    """Per frame holding SIP: its messages' labels as tshark dissects them (`INVITE`,
+    `488`), in order."""
+    found: dict[int, list[str]] = {}
+    for line in _fields(path, ports, "frame.number", "sip.Method", "sip.Status-Code").splitlines():
+        frame, methods, statuses = [*line.split("\t"), "", ""][:3]
+        labels = [m for m in methods.split(",") if m] + [s for s in statuses.split(",") if s]
+        found[int(frame)] = labels
+    return found

@@ -264,6 +264,9 @@ def _nonce_reused(ctx: Context) -> Iterator[Finding]:
             reported.add(nonce)
             final = ctx.final_of(m)
             accepted = final is not None and final.is_success
+            # With qop, accepting a repeated nc breaks RFC 2617 §3.2.2; without qop there
+            # is no nc to check (RFC 2069 digest): replayable until the nonce expires.
+            severity = "warning" if accepted and nc is not None else "info"
             counted = f"the same nonce-count nc={nc}" if nc else "no nonce-count (no qop)"
             verdict = (
                 f"{final.src} accepted it with {final.label} (frame {final.frame})"
@@ -273,7 +276,7 @@ def _nonce_reused(ctx: Context) -> Iterator[Finding]:
             frames = (first.frame, m.frame) + ((final.frame,) if final else ())
             yield Finding(
                 "auth.nonce-reused",
-                "warning" if accepted else "info",
+                severity,
                 f"{m.method} re-used a nonce with {counted}",
                 f"{m.src} sent the {m.method} (frame {m.frame}) with credentials for the nonce "
                 f"it had already used in frame {first.frame}, with {counted}, and no "

@@ -95,11 +95,15 @@ def _flow_text(m: Message) -> str:
     return f"{m.transport.upper()} {m.src} -> {m.dst}"
 
 
-def _registered_flow(ctx: Context, token: str | None, target: str | None) -> list[Message]:
-    """The REGISTERs that set the failed flow up: a Path carrying the token, or a Contact
-    equal to the request's target."""
+def _registered_flow(
+    ctx: Context, token: str | None, target: str | None, before: int
+) -> list[Message]:
+    """The REGISTERs before index `before` that set the failed flow up: a Path carrying
+    the token, or a Contact equal to the request's target."""
     found = []
     for reg in _registers(ctx):
+        if reg.index >= before:
+            break
         for hop in ctx.in_call(reg.call_id):
             if not (hop.is_request and hop.cseq == reg.cseq and hop.method == "REGISTER"):
                 continue
@@ -120,7 +124,7 @@ def _flow_failed(ctx: Context) -> Iterator[Finding]:
         sip = req.sip
         token, named = _flow_of(sip)
         target = sip.uri
-        regs = _registered_flow(ctx, token, target)
+        regs = _registered_flow(ctx, token, target, resp.index)
         frames = [req.frame, resp.frame]
         facts = [f"the request named the flow by its {named}"]
         fix = [
@@ -166,10 +170,14 @@ def _flow_failed(ctx: Context) -> Iterator[Finding]:
         if later:
             r = later[0]
             frames.append(r.frame)
-            same = regs and {r.src, r.dst} == {regs[-1].src, regs[-1].dst}
+            same = regs and (r.transport, r.src, r.dst) == (
+                regs[-1].transport,
+                regs[-1].src,
+                regs[-1].dst,
+            )
             facts.append(
-                f"the UA re-registered after the 430 (frame {r.frame}) over "
-                f"{_flow_text(r)}{' (the same flow)' if same else ' (a new flow)'}"
+                f"the UA re-registered after the 430 (frame {r.frame}) over {_flow_text(r)}"
+                + (" (the failed flow's addresses)" if same else " (another flow)")
             )
         elif instance is not None:
             facts.append("the UA did not re-register in the capture after the 430")
@@ -201,7 +209,8 @@ def _flow_failed(ctx: Context) -> Iterator[Finding]:
             f"(frame {resp.frame}): it could not forward over the outbound flow"
             + (f" with token {token}" if token else "")
             + ". "
-            + "; ".join(facts)
+            + "; ".join(facts)[:1].upper()
+            + "; ".join(facts)[1:]
             + ".",
             "; ".join(fix) + ".",
             tuple(frames),

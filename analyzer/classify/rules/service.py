@@ -12,8 +12,8 @@ from ..rule import Rule
 
 
 def _service_unavailable(ctx: Context) -> Iterator[Finding]:
-    """503 with Retry-After, and a 500 carrying "Service Unavailable" (a rewritten 503)."""
-    for resp in ctx.origin_responses(500, 503):
+    """503 and its Retry-After."""
+    for resp in ctx.origin_responses(503):
         if resp.status == 503:
             ra = resp.sip.retry_after
             yield Finding(
@@ -29,7 +29,13 @@ def _service_unavailable(ctx: Context) -> Iterator[Finding]:
                 resp.call_id,
                 "RFC 3261 §21.5.4",
             )
-        elif resp.status == 500 and (resp.reason or "").strip().lower() == "service unavailable":
+
+
+def _rewritten_503(ctx: Context) -> Iterator[Finding]:
+    """RFC 3261 §16.7: a proxy must not forward a 503; it sends 500, sometimes keeping
+    the 503's reason phrase, which gives the rewrite away."""
+    for resp in ctx.origin_responses(500):
+        if (resp.reason or "").strip().lower() == "service unavailable":
             yield Finding(
                 "proxy.503-rewritten-as-500",
                 "warning",
@@ -94,11 +100,16 @@ def _retry_too_early(ctx: Context) -> Iterator[Finding]:
 
 RULES = (
     Rule(
-        "server.*",
-        "RFC 3261 §21.5.4, §16.7",
-        "503 (`server.service-unavailable`) with its Retry-After, and 500 carrying the reason "
-        'phrase "Service Unavailable" (`proxy.503-rewritten-as-500`): a proxy rewrote a 503.',
+        "server.service-unavailable",
+        "RFC 3261 §21.5.4",
+        "503 and the Retry-After it asks for.",
         _service_unavailable,
+    ),
+    Rule(
+        "proxy.503-rewritten-as-500",
+        "RFC 3261 §16.7",
+        '500 carrying the reason phrase "Service Unavailable": a proxy turned a 503 into 500.',
+        _rewritten_503,
     ),
     Rule(
         "server.retry-too-early",

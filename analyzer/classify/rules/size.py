@@ -1,6 +1,6 @@
 """Message size: requests over UDP larger than 1300 bytes (RFC 3261 §18.1.1 requires a
-congestion-controlled transport), SIP messages that travelled as IP fragments, and
-513 Message Too Large."""
+congestion-controlled transport) and any SIP message that travelled as IP fragments,
+per sender; 513 Message Too Large."""
 
 from __future__ import annotations
 
@@ -26,14 +26,19 @@ def _large_udp(ctx: Context) -> Iterator[Finding]:
     store = ctx.messages
     big: dict[str, list[Message]] = {}
     for i in range(len(store)):
-        if store.size(i) > UDP_LIMIT:
+        # Requests over the limit (the RFC's rule), and any message that was fragmented.
+        if store.size(i) > UDP_LIMIT or i in store.fragments:
             m = store[i]
-            if m.is_request and m.transport == "udp" and not ctx.is_retransmission(m):
+            if (
+                (m.is_request or i in store.fragments)
+                and m.transport == "udp"
+                and not ctx.is_retransmission(m)
+            ):
                 big.setdefault(m.src, []).append(m)
     for sender, msgs in big.items():
         largest = max(msgs, key=lambda m: store.size(m.index))
         fragmented = [m for m in msgs if m.index in store.fragments]
-        methods = ", ".join(sorted({m.method or "?" for m in msgs}))
+        methods = ", ".join(sorted({m.method or f"{m.status} response" for m in msgs}))
         frag_text = (
             f"; {len(fragmented)} of them travelled as IP fragments (frames "
             f"{', '.join(str(f) for f in store.fragments[fragmented[0].index])} and "
@@ -47,43 +52,16 @@ def _large_udp(ctx: Context) -> Iterator[Finding]:
         yield Finding(
             "transport.large-udp",
             "warning",
-            f"{sender} sent {len(msgs)} request(s) over UDP larger than {UDP_LIMIT} bytes",
-            f"{sender} sent {len(msgs)} {methods} request(s) over UDP larger than {UDP_LIMIT} "
-            f"bytes (the largest {store.size(largest.index)} bytes, {largest.method} in frame "
-            f"{largest.frame}){frag_text}. RFC 3261 §18.1.1 requires a congestion-controlled "
-            "transport such as TCP for requests this large when the path MTU is unknown.",
+            f"{sender} sent {len(msgs)} message(s) over UDP larger than {UDP_LIMIT} bytes",
+            f"{sender} sent {len(msgs)} {methods} message(s) over UDP larger than {UDP_LIMIT} "
+            f"bytes or IP-fragmented (the largest {store.size(largest.index)} bytes, "
+            f"{largest.label} in frame {largest.frame}){frag_text}. RFC 3261 §18.1.1 requires "
+            "a congestion-controlled transport such as TCP for requests this large when the "
+            "path MTU is unknown.",
             _TCP_FIX,
             tuple(dict.fromkeys(frames)),
             None,
             msgs[0].call_id,
-            "RFC 3261 §18.1.1",
-        )
-
-
-def _fragmented_responses(ctx: Context) -> Iterator[Finding]:
-    """Responses that travelled as IP fragments (requests are covered with large UDP)."""
-    store = ctx.messages
-    hit: dict[str, list[Message]] = {}
-    for i in sorted(store.fragments):
-        m = store[i]
-        if not m.is_request:
-            hit.setdefault(m.src, []).append(m)
-    for sender, msgs in hit.items():
-        first = msgs[0]
-        yield Finding(
-            "transport.fragmented",
-            "warning",
-            f"{sender} sent {len(msgs)} response(s) as IP fragments",
-            f"{sender} sent {len(msgs)} response(s) over UDP that were IP-fragmented (first: "
-            f"{first.label} in frame {first.frame}, {store.size(first.index)} bytes, fragments "
-            f"in frames {', '.join(str(f) for f in store.fragments[first.index])}). A NAT or "
-            "firewall that drops fragments loses the whole message, and the transaction "
-            "times out.",
-            "Use TCP between these elements for large messages, or shrink them (compact "
-            "headers, shorter SDP).",
-            (*store.fragments[first.index], *(m.frame for m in msgs[:_EVIDENCE])),
-            first.status,
-            first.call_id,
             "RFC 3261 §18.1.1",
         )
 
@@ -119,14 +97,9 @@ RULES = (
     Rule(
         "transport.large-udp",
         "RFC 3261 §18.1.1",
-        "Requests over UDP larger than 1300 bytes, and whether they were IP-fragmented.",
+        "Requests over UDP larger than 1300 bytes, and messages that travelled as IP "
+        "fragments, per sender.",
         _large_udp,
-    ),
-    Rule(
-        "transport.fragmented",
-        "RFC 3261 §18.1.1",
-        "Responses over UDP that travelled as IP fragments.",
-        _fragmented_responses,
     ),
     Rule(
         "transport.message-too-large",

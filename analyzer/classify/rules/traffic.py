@@ -39,11 +39,15 @@ def _host(endpoint: str) -> str:
 
 
 def _users(msgs: list[Message]) -> set[str]:
+    """The users the requests aimed at: the Request-URI's user, else the To URI's (a
+    REGISTER's Request-URI names only the domain, RFC 3261 §10.2)."""
     found = set()
     for m in msgs:
-        uri = m.sip.request_uri
-        if uri is not None and uri.user:
-            found.add(uri.user)
+        sip = m.sip
+        for uri in (sip.request_uri, sip.to_addr.uri if sip.to_addr else None):
+            if uri is not None and uri.user:
+                found.add(uri.user)
+                break
     return found
 
 
