@@ -233,15 +233,23 @@ def _findings(console: Console, analysis: Analysis) -> None:
     console.print(
         Text(text(lang, "report.findings", n=len(analysis.finding_records)), style="bold")
     )
-    for f in analysis.finding_records:
-        line = Text(f"[{f.severity}] ", style=_SEVERITY_STYLE[f.severity])
-        line.append(f"{f.id}: ", style="bold")
-        line.append(inert(f.title))
-        console.print(line)
-        console.print(Text(f"    {inert(f.detail)}"))
-        console.print(Text(f"    {text(lang, 'report.fix')}: {inert(f.fix)}", style="green"))
-        evidence = text(lang, "report.evidence")
-        console.print(Text(f"    {evidence}: {f.display_filter}", style="dim"))
+    # Grouped by severity, errors first (the classifier already sorted them so).
+    for severity in ("error", "warning", "info"):
+        group = [f for f in analysis.finding_records if f.severity == severity]
+        if not group:
+            continue
+        label = text(lang, f"severity.{severity}")
+        console.print(Text(f"{label} ({len(group)})", style=_SEVERITY_STYLE[severity]))
+        for f in group:
+            line = Text(f"[{label}] ", style=_SEVERITY_STYLE[severity])
+            line.append(f"{f.id}: ", style="bold")
+            line.append(inert(f.title))
+            console.print(line)
+            console.print(Text(f"    {inert(f.detail)}"))
+            console.print(Text(f"    {text(lang, 'report.fix')}: {inert(f.fix)}", style="green"))
+            evidence = text(lang, "report.evidence")
+            rfc = f"  ({f.rfc})" if f.rfc else ""
+            console.print(Text(f"    {evidence}: {f.display_filter}{rfc}", style="dim"))
     console.print()
 
 

@@ -56,7 +56,8 @@ KAMAILIO_DIR = LAB_DIR / "kamailio"
 
 # One fixed port per role, none of them claimed by another tshark dissector
 # (udp/5072 would decode as AYIYA; 5061, 5066, 5084 and 5094 are avoided too).
-# uas2 is the second SIPp UAS of the fork scenario (5074: decoded as SIP by tshark too).
+# uas2 is the second SIPp UAS of the fork and redirect-followed scenarios (5074: decoded
+# as SIP by tshark too).
 PORTS: dict[str, int] = {
     "uac": 5060,
     "proxy": 5062,
@@ -468,15 +469,18 @@ SCENARIOS: tuple[Scenario, ...] = (
         target="uas",
         uas_xml="uas-glare.xml",
     ),
-    # --- kamailio-made failures (RFC 5626, 3261, 4028 timers, loops, auth, scanners) ---
+    # kamailio-made failures: 430, 423, 422, 408, 483, stale/realm/reused digest, scanner.
     Scenario(
         name="flow-failed",
-        description="alice registers with SIP Outbound over TCP (reg-id=1, +sip.instance) "
-        "through the kamailio edge, which adds Path <sip:FLOWTOKEN@edge;lr;ob>: 200; her "
-        "SIPp exits, closing the flow; bob (port 5076) sends INVITE for alice to the "
-        "registrar, which routes it along the Path to the edge; the edge cannot reach the "
-        "closed flow and answers 430 Flow Failed, relayed back, ACK; alice registers again "
-        "over a new TCP connection (same +sip.instance and reg-id): 200",
+        description="alice (port 5060) registers with SIP Outbound over TCP (Supported: "
+        "path, outbound; Contact with reg-id=1 and +sip.instance) through the kamailio edge, "
+        "which adds Path <sip:FLOWTOKEN@127.0.0.1:5064;transport=tcp;lr;ob> and relays it to "
+        "the registrar: 200 (Require: outbound); her SIPp exits, closing the TCP connection "
+        "(the flow); bob (port 5076, TCP) sends INVITE sip:alice@lab.test to the registrar "
+        "(100), which routes it along the Path to the edge (100); the edge, not allowed to "
+        "open a new connection, answers 430 Flow Failed; the registrar ACKs it and relays it "
+        "to bob, who ACKs; alice registers again over a new TCP connection from the same "
+        "port (same +sip.instance, reg-id and flow token): 200",
         outcome="failed",
         uac_xml="uac-flow-failed.xml",
         target="registrar",
@@ -517,8 +521,9 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         name="timeout-via-proxy",
         description="INVITE to the kamailio proxy (tm fr_timer 4 s): 100 from it; relayed to "
-        "a UAS that never answers (no 100), the proxy retransmits it (Timer A: 0.5, 1, 2 s) "
-        "and at 4 s answers 408 Request Timeout itself, sending nothing more to the UAS; ACK",
+        "a UAS that never answers (no 100), the proxy retransmits it (Timer A: 0.5, 1, 2 s "
+        "apart) and about 4 s after the INVITE (tm's timers tick in steps) answers 408 "
+        "Request Timeout itself, sending nothing more to the UAS; ACK",
         outcome="no_response",
         uac_xml="uac-timeout-via-proxy.xml",
         target="proxy",
@@ -530,9 +535,10 @@ SCENARIOS: tuple[Scenario, ...] = (
         name="loop",
         description="INVITE for user loop with Max-Forwards: 10 to the kamailio proxy, which "
         "relays it to the kamailio edge, which relays it back to the proxy, and so on (a "
-        "forwarding loop, 11 INVITEs, each hop taking one off Max-Forwards and sending 100 "
-        "back), until the proxy receives it with Max-Forwards: 0 and answers 483 Too Many "
-        "Hops, relayed back along every hop (each hop ACKing the 483 it gets); ACK",
+        "forwarding loop: 11 INVITEs, each relaying hop taking one off Max-Forwards, sending "
+        "100 back and, at the proxy, adding a Record-Route), until the proxy receives it with "
+        "Max-Forwards: 0 and answers 483 Too Many Hops, relayed back along every hop (each "
+        "hop ACKing the 483 it gets); ACK",
         outcome="failed",
         uac_xml="uac-loop.xml",
         target="proxy",
@@ -588,6 +594,17 @@ SCENARIOS: tuple[Scenario, ...] = (
         password=AUTH_PASSWORD,
     ),
     Scenario(
+        name="auth-nonce-replay",
+        description="REGISTER, 401 without qop, REGISTER with credentials (no nc): 200; "
+        "0.5 s later a refresh (CSeq 3) with credentials for the same nonce, again without "
+        "nc: the registrar accepts the re-used nonce, 200",
+        outcome="answered",
+        uac_xml="uac-auth-nonce-replay.xml",
+        target="registrar",
+        kamailio=(Kamailio("registrar", ("WITH_AUTH", "NO_QOP")),),
+        password=AUTH_PASSWORD,
+    ),
+    Scenario(
         name="scanner",
         description="a SIP scanner (User-Agent: friendly-scanner, sipvicious svwar's "
         "REGISTER layout) enumerating extensions 100 to 159: 60 REGISTERs, each with its own "
@@ -602,7 +619,6 @@ SCENARIOS: tuple[Scenario, ...] = (
         concurrent=10,
         inf="scanner-users.csv",
     ),
-    # --- end of the kamailio-made failures ---
     # --- SIPp UAC <-> SIPp UAS failures (media, methods, retries, size, Reason, loops) ---
     Scenario(
         name="codec-mismatch",

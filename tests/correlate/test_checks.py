@@ -34,6 +34,8 @@ EXPECTED_CHECKS: dict[str, set[str]] = {
     "cancel-481": {"txn.481-after-cancel"},
     "cseq-backwards": {"txn.cseq-backwards"},
     "storm": {"txn.unanswered", "txn.retransmission-storm"},
+    "loop": {"txn.max-forwards-zero"},
+    "max-forwards": {"txn.max-forwards-zero"},
 }
 
 

@@ -267,6 +267,17 @@ def _nonce_reused(ctx: Context) -> Iterator[Finding]:
             # With qop, accepting a repeated nc breaks RFC 2617 §3.2.2; without qop there
             # is no nc to check (RFC 2069 digest): replayable until the nonce expires.
             severity = "warning" if accepted and nc is not None else "info"
+            fix = (
+                "On the server, reject a repeated nonce-count (kamailio auth: "
+                "`nonce_count=1` or `one_time_nonce=1`) so re-used credentials get a new "
+                "challenge with stale=true; the UA should increment `nc` for each request "
+                "with the same nonce (RFC 2617 §3.2.2) or wait for a new challenge."
+                if nc is not None
+                else 'Challenge with `qop="auth"` (kamailio `www_challenge` flag 1) so '
+                "credentials carry a nonce-count the server can check, and enable "
+                "`nonce_count` or `one_time_nonce`; without qop a captured request can be "
+                "replayed until its nonce expires (RFC 2617 §4.5)."
+            )
             counted = f"the same nonce-count nc={nc}" if nc else "no nonce-count (no qop)"
             verdict = (
                 f"{final.src} accepted it with {final.label} (frame {final.frame})"
@@ -282,10 +293,7 @@ def _nonce_reused(ctx: Context) -> Iterator[Finding]:
                 f"it had already used in frame {first.frame}, with {counted}, and no "
                 f"challenge in between; {verdict}. A server that accepts this would also "
                 "accept a replay of the captured request.",
-                "On the server, reject a repeated nonce-count (kamailio auth: "
-                "`nonce_count=1` or `one_time_nonce=1`) so re-used credentials get a new "
-                "challenge with stale=true; the UA should increment `nc` for each request "
-                "with the same nonce (RFC 2617 §3.2.2) or wait for a new challenge.",
+                fix,
                 frames,
                 final.status if final else None,
                 m.call_id,

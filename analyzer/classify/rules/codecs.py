@@ -88,8 +88,14 @@ def _not_acceptable(ctx: Context) -> Iterator[Finding]:
         else:
             facts.append("the response carries no SDP, so what the far end supports is not shown")
         for w in warnings:
-            meaning = f": {w.meaning.rstrip('.')}" if w.meaning else ""
-            facts.append(f'`Warning: {w.code} {w.agent} "{w.text}"`{meaning}')
+            # The registered warn-text names the cause; the catalogue's longer advice is
+            # for the reader of the Warning table, not for this one-line fact.
+            known = (
+                f" ({w.registered_text})"
+                if w.registered_text and w.registered_text != w.text
+                else ""
+            )
+            facts.append(f'`Warning: {w.code} {w.agent} "{w.text}"`{known}')
         if not warnings:
             facts.append("no Warning header says why")
         offered = _real([n for names in offer.values() for n in names])
