@@ -405,6 +405,10 @@ NEGATIVE: tuple[tuple[str, str], ...] = (
     ("auth.nonce-reused", "udp4-register-auth"),
     # A re-used nonce with a higher nonce-count is legitimate (RFC 2617 §3.2.2).
     ("auth.nonce-reused", "udp4-auth-nonce-reuse"),
+    # An ACK repeats its INVITE's credentials (RFC 3261 §13.2.2.4): not a re-use.
+    ("auth.nonce-reused", "corpus:sipnab/Asterisk_ZFONE_XLITE.pcap"),
+    # ... nor is a B2BUA relaying the UA's credentials on its other leg.
+    ("auth.nonce-reused", "corpus:heplify/erspan_sip_ipv4_udp.pcapng"),
     ("auth.realm-mismatch", "udp4-register-wrong-password"),
     ("outbound.first-hop-lacks-support", "tcp4-flow-failed"),
     ("outbound.flow-failed", "udp4-outbound-439"),

@@ -245,6 +245,8 @@ def _nonce_reused(ctx: Context) -> Iterator[Finding]:
                     last[ch.nonce] = ("issued", m, None)
                     issued_by.setdefault(ch.nonce, m)
             continue
+        if m.method in ("ACK", "CANCEL"):
+            continue  # they must repeat the INVITE's credentials (RFC 3261 §13.2.2.4, §9.1)
         key = (m.call_id, m.cseq, m.method)
         if key in seen_requests:
             continue  # the same request relayed by a proxy
@@ -258,6 +260,8 @@ def _nonce_reused(ctx: Context) -> Iterator[Finding]:
             last[nonce] = ("used", m, nc)
             if prev is None or prev[0] != "used" or nonce in reported:
                 continue
+            if prev[1].src != m.src:
+                continue  # a proxy or B2BUA relaying the UA's credentials, not a re-use
             first, prev_nc = prev[1], prev[2]
             if nc is not None and prev_nc is not None and _nc(nc) > _nc(prev_nc):
                 continue  # RFC 2617 §3.2.2: a higher nonce-count is a legitimate re-use
@@ -280,9 +284,10 @@ def _nonce_reused(ctx: Context) -> Iterator[Finding]:
             )
             counted = f"the same nonce-count nc={nc}" if nc else "no nonce-count (no qop)"
             verdict = (
-                f"{final.src} accepted it with {final.label} (frame {final.frame})"
-                if final is not None
-                else "its answer is not in the capture"
+                "its answer is not in the capture"
+                if final is None
+                else f"{final.src} {'accepted' if accepted else 'answered'} it with "
+                f"{final.label} (frame {final.frame})"
             )
             frames = (first.frame, m.frame) + ((final.frame,) if final else ())
             yield Finding(
