@@ -377,6 +377,7 @@ POSITIVE: tuple[Case, ...] = (
         1,
         "warning",
         ("60 request(s) (REGISTER 60)", "'friendly-scanner'", "probing 60 user(s)", "404 x60"),
+        absent=("call.not-found",),  # the probes are summarised, not listed one by one
     ),
     Case(
         "traffic.flood",

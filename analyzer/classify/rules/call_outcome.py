@@ -9,6 +9,7 @@ from ...catalogue import lookup
 from ..context import Context
 from ..model import Finding
 from ..rule import Rule
+from .traffic import SCANNER_UA
 
 # Outcomes that are a user's choice, not a fault, are info; these two are errors
 # whatever the final code's catalogue severity (401/407 are "info" as challenges).
@@ -23,8 +24,11 @@ _OUTCOME_SEVERITY = {
 
 def _call_outcome(ctx: Context) -> Iterator[Finding]:
     """Every call that did not end answered gets a finding with the catalogue's fix."""
+    # A scanner's probes are summarised once by traffic.scanner, not call by call.
+    scans = ctx.messages.with_user_agent(lambda v: bool(SCANNER_UA.search(v)))
+    probes = {ctx.messages[i].call_id for rows in scans.values() for i in rows}
     for call in ctx.correlation.calls:
-        if call.outcome == "answered":
+        if call.outcome == "answered" or call.call_id in probes:
             continue
         slug = call.outcome.replace("_", "-")
         frames = [ctx.messages[i].frame for i in call.messages[:1]]
