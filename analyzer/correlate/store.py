@@ -67,10 +67,13 @@ class MessageStore(Sequence[Message]):
         self._cseq = array("q")
         self._vias = array("H")
         # Interned columns: src, dst, transport, method, uri, reason, call-id,
-        # CSeq method, From tag, To tag, User-Agent.
+        # CSeq method, From tag, To tag.
         self._text: _Interned[str] = _Interned()
         self._tuples: _Interned[tuple[str, ...]] = _Interned()
-        self._strs = [array("I") for _ in range(11)]
+        self._strs = [array("I") for _ in range(10)]
+        # User-Agent in its own table: rules test every distinct value (scanners).
+        self._agents: _Interned[str] = _Interned()
+        self._agent = array("I")
         self._anomalies = array("I")
         self._offset = array("Q")
         self._length = array("I")
@@ -133,8 +136,8 @@ class MessageStore(Sequence[Message]):
             cseq.method if cseq is not None else None,
             sip.from_tag,
             sip.to_tag,
-            sip.user_agent,
         )
+        self._agent.append(self._agents.id(sip.user_agent))
         intern = self._text.id
         for column, value in zip(self._strs, values, strict=True):
             column.append(intern(value))
@@ -320,11 +323,11 @@ class MessageStore(Sequence[Message]):
     def with_user_agent(self, match: Callable[[str], bool]) -> dict[str, list[int]]:
         """Message indexes per User-Agent value, for the values `match` accepts. The
         distinct values are tested first, so a capture without a match costs no scan."""
-        values = self._text.values
+        values = self._agents.values
         wanted = {i for i, v in enumerate(values) if v and match(v)}
         groups: dict[str, list[int]] = {}
         if wanted:
-            for i, ua in enumerate(self._strs[10]):
+            for i, ua in enumerate(self._agent):
                 if ua in wanted:
                     groups.setdefault(values[ua] or "", []).append(i)
         return groups
@@ -354,5 +357,5 @@ class MessageStore(Sequence[Message]):
         """Approximate bytes held in RAM by the columns and raw data (for diagnostics)."""
         columns: list[array[int] | array[float]] = [self._time, *self._strs]
         columns += [self._frame, self._capture, self._flags, self._status, self._cseq]
-        columns += [self._vias, self._offset, self._length, self._anomalies]
+        columns += [self._vias, self._offset, self._length, self._anomalies, self._agent]
         return sum(c.itemsize * len(c) for c in columns) + len(self._ram)
