@@ -36,6 +36,16 @@ class Context:
         """Every message with this Call-ID, in capture order."""
         return (self.messages[i] for i in self._by_call_id.get(call_id or "", ()))
 
+    def same_cseq(self, msg: Message) -> tuple[list[Message], list[Message]]:
+        """The requests and the responses sharing the message's Call-ID and CSeq: every
+        copy on every hop, retransmissions included, in capture order."""
+        requests: list[Message] = []
+        responses: list[Message] = []
+        for m in self.in_call(msg.call_id):
+            if m.cseq == msg.cseq:
+                (requests if m.is_request else responses).append(m)
+        return requests, responses
+
     def transaction_of(self, msg: Message) -> Transaction | None:
         """The transaction a message belongs to."""
         return None if msg.txn is None else self.correlation.transactions[msg.txn]
@@ -54,11 +64,9 @@ class Context:
         """The final response to a request from the element that decided it: of the
         final responses to that CSeq on every hop, the one with the most Vias."""
         best = self.final_of(request)
-        for m in self.in_call(request.call_id):
+        for m in self.same_cseq(request)[1]:
             if (
-                not m.is_request
-                and m.cseq == request.cseq
-                and m.status is not None
+                m.status is not None
                 and m.status >= 200
                 and (best is None or m.via_count > best.via_count)
             ):
@@ -113,12 +121,7 @@ class Context:
         """The copy of a request as its UA sent it: the first copy with the fewest Vias
         (each proxy adds one, RFC 3261 §16.6 item 8)."""
         best = request
-        for m in self.in_call(request.call_id):
-            if (
-                m.is_request
-                and m.cseq == request.cseq
-                and m.method == request.method
-                and m.via_count < best.via_count
-            ):
+        for m in self.same_cseq(request)[0]:
+            if m.method == request.method and m.via_count < best.via_count:
                 best = m
         return best

@@ -24,12 +24,7 @@ def _repeated(req: Message) -> list[tuple[str, int]]:
 def _copies(ctx: Context, req: Message) -> list[Message]:
     """Every copy of the request on every hop, in capture order (not retransmissions)."""
     return [
-        m
-        for m in ctx.in_call(req.call_id)
-        if m.is_request
-        and m.cseq == req.cseq
-        and m.method == req.method
-        and not ctx.is_retransmission(m)
+        m for m in ctx.same_cseq(req)[0] if m.method == req.method and not ctx.is_retransmission(m)
     ]
 
 

@@ -104,9 +104,7 @@ def _registered_flow(
     for reg in _registers(ctx):
         if reg.index >= before:
             break
-        for hop in ctx.in_call(reg.call_id):
-            if not (hop.is_request and hop.cseq == reg.cseq and hop.method == "REGISTER"):
-                continue
+        for hop in ctx.same_cseq(reg)[0]:
             sip = hop.sip
             tokens = {p.uri.user for p in sip.path if _has_ob(p) and p.uri is not None}
             contacts = {c.uri_text for c in sip.contacts}

@@ -16,15 +16,10 @@ def _request_timeout(ctx: Context) -> Iterator[Finding]:
         req = ctx.request_of(resp)
         method = req.method if req is not None else (resp.cseq.method if resp.cseq else "?")
         element = resp.src
+        requests, responses = ctx.same_cseq(resp)
         # The same request relayed onwards by the element that answered 408.
         onward = [
-            m
-            for m in ctx.in_call(resp.call_id)
-            if m.is_request
-            and m.src == element
-            and m.cseq == resp.cseq
-            and m.method == method
-            and m.index < resp.index
+            m for m in requests if m.src == element and m.method == method and m.index < resp.index
         ]
         frames = [req.frame] if req is not None else []
         if onward:
@@ -32,12 +27,8 @@ def _request_timeout(ctx: Context) -> Iterator[Finding]:
             target = first.dst
             answers = [
                 m
-                for m in ctx.in_call(resp.call_id)
-                if not m.is_request
-                and m.src == target
-                and m.dst == element
-                and m.cseq == resp.cseq
-                and m.index < resp.index
+                for m in responses
+                if m.src == target and m.dst == element and m.index < resp.index
             ]
             waited = resp.time - first.time
             frames += [first.frame]
