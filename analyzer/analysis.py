@@ -28,7 +28,11 @@ from .correlate import (
 from .ingest import Accounting
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     import pandas as pd
+
+    from .select import Selection
 
 
 def _view(analysis: Analysis, name: str) -> pd.DataFrame:
@@ -55,6 +59,10 @@ class Analysis:
     """Diagnoses, errors first."""
     lang: str = "en"
     """Language of catalogue texts."""
+    selection: Selection | None = None
+    """What `analyzer.select.select` narrowed the per-call records to (None: everything)."""
+    selected: frozenset[int] | None = None
+    """Indexes of the messages of the selected calls (None: every message)."""
 
     # -- records ------------------------------------------------------------
 
@@ -78,6 +86,24 @@ class Analysis:
         """RFC 6076 metrics."""
         assert self.correlation.metrics is not None
         return self.correlation.metrics
+
+    def message_records(self) -> Iterator[Message]:
+        """The messages of the selected calls (every message without a selection)."""
+        if self.selected is None:
+            yield from self.store
+            return
+        store = self.store
+        for i in sorted(self.selected):
+            yield store[i]
+
+    def response_records(self) -> Iterator[Message]:
+        """The responses among `message_records()`."""
+        if self.selected is None:
+            yield from self.store.responses()
+            return
+        for msg in self.message_records():
+            if not msg.is_request:
+                yield msg
 
     def entry(self, msg: Message) -> Entry | None:
         """The catalogue entry of a response (None for requests)."""

@@ -186,7 +186,7 @@ def messages_frame(a: Analysis) -> pd.DataFrame:
     retrans = a.correlation.retransmissions
 
     def rows() -> Iterator[tuple[Any, ...]]:
-        for m in a.store:
+        for m in a.message_records():
             yield (
                 m.index,
                 m.frame,
@@ -218,7 +218,7 @@ def responses_frame(a: Analysis) -> pd.DataFrame:
     table = a.correlation.transactions
 
     def rows() -> Iterator[tuple[Any, ...]]:
-        for m in a.store.responses():
+        for m in a.response_records():
             entry = a.entry(m)
             request = table[m.txn].request if m.txn is not None else None
             req = a.store[request] if request is not None else None
@@ -252,6 +252,10 @@ def transactions_frame(a: Analysis) -> pd.DataFrame:
 
     def rows() -> Iterator[tuple[Any, ...]]:
         for t in a.correlation.transactions:
+            if a.selected is not None and not any(
+                i in a.selected for i in (*t.requests, *t.responses)
+            ):
+                continue
             req = store[t.request] if t.request is not None else None
             final = store[t.final] if t.final is not None else None
             provisional = next(

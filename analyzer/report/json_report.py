@@ -299,7 +299,7 @@ def message_line(analysis: Analysis, msg: Message) -> str:
 
 
 def _message_lines(analysis: Analysis) -> Iterator[str]:
-    for msg in analysis.store:
+    for msg in analysis.message_records():
         yield message_line(analysis, msg)
 
 
@@ -338,7 +338,7 @@ _NO_NOTES = ', "reasons": [], "warnings": []'
 
 def _response_lines(analysis: Analysis) -> Iterator[str]:
     catalogue = _catalogue_fields(analysis)
-    for msg in analysis.store.responses():
+    for msg in analysis.response_records():
         members = catalogue.get(msg.status or 0)
         if members is None:
             continue

@@ -187,7 +187,7 @@ def _responses(console: Console, analysis: Analysis) -> None:
     entries: dict[int, Entry] = {}
     # Distinct Reason / Warning values per status, with how often each was seen.
     notes: dict[int, Counter[str]] = defaultdict(Counter)
-    for msg in analysis.store.responses():
+    for msg in analysis.response_records():
         entry = analysis.entry(msg)
         if entry is not None and msg.status is not None:
             groups[msg.status].append(msg.frame)
