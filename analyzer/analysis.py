@@ -63,12 +63,21 @@ class Analysis:
     """What `analyzer.select.select` narrowed the per-call records to (None: everything)."""
     selected: frozenset[int] | None = None
     """Indexes of the messages of the selected calls (None: every message)."""
+    unselected_calls: tuple[Call, ...] | None = None
+    """Every call of the capture when a selection narrowed `call_records`."""
 
     # -- records ------------------------------------------------------------
 
     @property
     def call_records(self) -> tuple[Call, ...]:
         """One record per Call-ID."""
+        return self.correlation.calls
+
+    @property
+    def all_call_records(self) -> tuple[Call, ...]:
+        """Every call of the capture, whatever the selection (summary counts use these)."""
+        if self.unselected_calls is not None:
+            return self.unselected_calls
         return self.correlation.calls
 
     @property
@@ -116,8 +125,9 @@ class Analysis:
         return msg.index in self.correlation.retransmissions
 
     def outcome_counts(self) -> dict[str, int]:
-        """Calls per outcome, every outcome present (zero included), vocabulary order."""
-        counts = Counter(c.outcome for c in self.call_records)
+        """Calls per outcome over the whole capture, every outcome present (zero
+        included), vocabulary order."""
+        counts = Counter(c.outcome for c in self.all_call_records)
         return {o: counts.get(o, 0) for o in OUTCOMES}
 
     def responses_by_status(self) -> dict[int, int]:

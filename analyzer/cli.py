@@ -10,16 +10,20 @@ import argparse
 import os
 import shutil
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
 from . import __version__
+from .analysis import Analysis
 from .catalogue import LANGUAGES, default_lang, lookup
 from .catalogue.compare import compare
-from .ingest import CaptureError
+from .ingest import Accounting, CaptureError
 from .pipeline import Options, analyze
-from .report import Format, RenderOptions, catalogue, stream
+from .redact import Redactor
+from .report import LADDERS, Format, RenderOptions, catalogue, stream, write_tables
+from .select import Selection, capture_day, missing_call_ids, parse_status, parse_time, select
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -60,7 +64,13 @@ def _parser() -> argparse.ArgumentParser:
         help="capture files; none = the bundled demo capture",
     )
     a.add_argument("--format", choices=[f.value for f in Format], default=Format.TERMINAL.value)
-    a.add_argument("-o", "--output", default="-", metavar="FILE", help="output file (- = stdout)")
+    a.add_argument(
+        "-o",
+        "--output",
+        default="-",
+        metavar="FILE",
+        help="output file (- = stdout); a directory for csv and parquet",
+    )
     _lang_option(a)
     a.add_argument("--width", type=int, default=None, help="terminal report width")
     a.add_argument(
@@ -74,6 +84,58 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         default=None,
         help="TLS key log (SSLKEYLOGFILE) to decrypt SIP over TLS; implies --engine tshark",
+    )
+    a.add_argument(
+        "--ladder",
+        choices=LADDERS,
+        default="failed",
+        help="which calls get a ladder diagram in markdown and html (default: failed)",
+    )
+    sel = a.add_argument_group("selection (narrows calls, findings, exported packets)")
+    sel.add_argument(
+        "--calls",
+        nargs="+",
+        default=["all"],
+        metavar="failed|all|CALL-ID",
+        help="'failed' (failed outcome or an error finding), 'all' (default), or Call-IDs",
+    )
+    sel.add_argument(
+        "--status",
+        action="append",
+        default=[],
+        metavar="CODE",
+        help="calls with a response of this code or class (486, 4xx); repeatable",
+    )
+    sel.add_argument(
+        "--method",
+        action="append",
+        default=[],
+        metavar="METHOD",
+        help="calls with a request of this method; repeatable",
+    )
+    sel.add_argument(
+        "--since",
+        metavar="TIME",
+        help="calls still going at TIME: epoch seconds, ISO date-time (UTC unless zoned), "
+        "or HH:MM:SS on the capture's first day",
+    )
+    sel.add_argument("--until", metavar="TIME", help="calls that started by TIME (as --since)")
+    tix = a.add_argument_group("for tickets")
+    tix.add_argument(
+        "--redact",
+        action="store_true",
+        help="remove digest response/nonce/cnonce values and URI passwords from every output",
+    )
+    tix.add_argument(
+        "--redact-identities",
+        action="store_true",
+        help="also replace user parts, numbers, display names and IP addresses with "
+        "stable pseudonyms (implies --redact)",
+    )
+    tix.add_argument(
+        "--export-pcap",
+        metavar="FILE",
+        help="write the packets of the selected calls to FILE (pcapng)",
     )
 
     e = sub.add_parser("explain", help="explain a SIP response code")
@@ -104,21 +166,148 @@ def _use_color(output: str) -> bool:
 
 def _analyze(args: argparse.Namespace) -> int:
     captures = args.captures or [str(demo_capture())]
+    fmt = Format(args.format)
+    if fmt.is_directory and args.output == "-":
+        print(
+            f"sip-analyzer: --format {fmt} writes one file per view: give -o DIR", file=sys.stderr
+        )
+        return EXIT_USAGE
+    if args.export_pcap and args.redact_identities:
+        print(
+            "sip-analyzer: --export-pcap keeps the packets' addresses and lengths, so it "
+            "cannot pseudonymise identities; use --redact (credentials only) with it",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    engine = args.engine or ("tshark" if args.tls_keylog else "native")
+    if args.tls_keylog and engine != "tshark":
+        print("sip-analyzer: --tls-keylog needs --engine tshark", file=sys.stderr)
+        return EXIT_USAGE
     try:
-        engine = args.engine or ("tshark" if args.tls_keylog else "native")
-        if args.tls_keylog and engine != "tshark":
-            print("sip-analyzer: --tls-keylog needs --engine tshark", file=sys.stderr)
-            return EXIT_USAGE
-        options = Options(lang=args.lang, engine=engine, tls_keylog=args.tls_keylog)
-        analysis = analyze(captures, options)
+        statuses = tuple(parse_status(s) for arg in args.status for s in arg.split(",") if s)
+    except ValueError as exc:
+        print(f"sip-analyzer: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    redactor = (
+        Redactor(identities=args.redact_identities)
+        if args.redact or args.redact_identities
+        else None
+    )
+    try:
+        with _progress(captures) as progress:
+            options = Options(
+                lang=args.lang,
+                engine=engine,
+                tls_keylog=args.tls_keylog,
+                redactor=redactor,
+                progress=progress,
+            )
+            analysis = analyze(captures, options)
     except CaptureError as exc:
         print(f"sip-analyzer: {exc}", file=sys.stderr)
         return EXIT_UNREADABLE
+    try:
+        selection = _selection(args, statuses, analysis)
+    except ValueError as exc:
+        print(f"sip-analyzer: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    for missing in missing_call_ids(analysis, selection):
+        print(f"sip-analyzer: no call has Call-ID {missing!r}", file=sys.stderr)
+    analysis = select(analysis, selection)
+    if args.export_pcap:
+        code = _export(analysis, args.export_pcap, redactor)
+        if code != EXIT_OK:
+            return code
+    if fmt.is_directory:
+        try:
+            write_tables(analysis, Path(args.output), fmt)
+        except (OSError, ValueError) as exc:
+            print(f"sip-analyzer: cannot write {args.output}: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        return EXIT_OK
     width = _width(args.width, args.output)
-    pieces = stream(
-        analysis, Format(args.format), RenderOptions(color=_use_color(args.output), width=width)
+    render_options = RenderOptions(color=_use_color(args.output), width=width, ladder=args.ladder)
+    return _write(stream(analysis, fmt, render_options), args.output)
+
+
+def _selection(
+    args: argparse.Namespace, statuses: tuple[str, ...], analysis: Analysis
+) -> Selection:
+    calls: str | tuple[str, ...]
+    if len(args.calls) == 1 and args.calls[0] in ("all", "failed"):
+        calls = args.calls[0]
+    else:
+        calls = tuple(args.calls)
+    day = capture_day(analysis)
+    return Selection(
+        calls=calls,
+        statuses=statuses,
+        methods=tuple(m.upper() for arg in args.method for m in arg.split(",") if m),
+        since=parse_time(args.since, day) if args.since else None,
+        until=parse_time(args.until, day) if args.until else None,
     )
-    return _write(pieces, args.output)
+
+
+def _export(analysis: Analysis, path: str, redactor: Redactor | None) -> int:
+    from .export import export_pcap  # noqa: PLC0415 - only this option needs it
+
+    try:
+        result = export_pcap(
+            analysis, Path(path), redactor.credentials if redactor is not None else None
+        )
+    except (OSError, ValueError, CaptureError) as exc:
+        print(f"sip-analyzer: cannot export {path}: {exc}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    print(f"sip-analyzer: {result.summary()}", file=sys.stderr)
+    return EXIT_OK
+
+
+@contextmanager
+def _progress(captures: Sequence[str]) -> Iterator[Callable[[int, Accounting], None] | None]:
+    """A progress bar on stderr while reading big captures (a terminal only)."""
+    sizes = []
+    for c in captures:
+        try:
+            sizes.append(os.stat(c).st_size if c != "-" else 0)
+        except OSError:
+            sizes.append(0)
+    total = sum(sizes)
+    if not sys.stderr.isatty() or total < PROGRESS_MIN_BYTES:
+        yield None
+        return
+    from rich.console import Console  # noqa: PLC0415
+    from rich.progress import (  # noqa: PLC0415
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    done_before = [sum(sizes[:i]) for i in range(len(sizes))]
+    bar = Progress(
+        TextColumn("reading"),
+        BarColumn(),
+        DownloadColumn(),
+        TextColumn("{task.fields[packets]} packets"),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    task = bar.add_task("read", total=total, packets=0)
+    counted = [0] * len(captures)
+
+    def update(index: int, acc: Accounting) -> None:
+        counted[index] = acc.packets
+        here = acc.position() if acc.position is not None else 0
+        bar.update(task, completed=done_before[index] + here, packets=sum(counted))
+
+    with bar:
+        yield update
+
+
+PROGRESS_MIN_BYTES = 16 * 1024 * 1024
+"""Captures smaller than this read in well under a second: no bar."""
 
 
 def _width(asked: int | None, output: str) -> int:

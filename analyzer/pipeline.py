@@ -15,6 +15,7 @@ from .classify import annotate, classify
 from .correlate import MessageStore, correlate
 from .ingest import Accounting, SipPacket, read_sip
 from .ingest.tshark_engine import read_sip_tshark
+from .redact import Redactor
 from .sip import ParseError, parse
 
 
@@ -24,12 +25,15 @@ class Options:
 
     lang: str = "en"
     """Catalogue language."""
-    progress: Callable[[int], None] | None = None
-    """Called with the number of frames read so far (every few thousand)."""
+    progress: Callable[[int, Accounting], None] | None = None
+    """Called with the capture's index and its accounting every few thousand frames and
+    when it is done (`Accounting.position` says how far into the file)."""
     engine: str = "native"
     """`native` (our reader and decoders) or `tshark` (Wireshark's dissectors)."""
     tls_keylog: str | None = None
     """TLS key log file (SSLKEYLOGFILE format) for the tshark engine to decrypt SIP over TLS."""
+    redactor: Redactor | None = None
+    """Rewrites every SIP message before parsing (`--redact`, `--redact-identities`)."""
 
 
 def _endpoint(ip: str, port: int) -> str:
@@ -53,10 +57,19 @@ def analyze(sources: Sequence[str | Path] | str | Path, options: Options | None 
             if opts.engine == "tshark"
             else read_sip(str(path), acc)
         )
+        redactor = opts.redactor
+        reported = 0
         for pkt in packets:
+            if redactor is not None:
+                pkt = redactor.packet(pkt)
             _parse(pkt, acc, messages, cap_index)
-            if opts.progress and acc.packets % 4096 == 0:
-                opts.progress(acc.packets)
+            if opts.progress and acc.packets - reported >= 4096:
+                reported = acc.packets
+                opts.progress(cap_index, acc)
+        if opts.progress:
+            opts.progress(cap_index, acc)
+        if redactor is not None and acc.warnings:
+            acc.warnings[:] = [redactor.text(w) for w in acc.warnings]
     # Captures are read in the order given; messages keep that order per file.
     ends = [a.last_time for a in accounts if a.last_time is not None]
     correlation = correlate(messages, max(ends) if ends else 0.0)

@@ -185,6 +185,7 @@ def select(analysis: Analysis, selection: Selection) -> Analysis:
         finding_records=tuple(f for f in analysis.finding_records if keep(f)),
         selection=selection,
         selected=indexes,
+        unselected_calls=analysis.call_records,
     )
 
 

@@ -71,6 +71,8 @@ class CaptureInfo:
     """Time of the first record, yielded or not."""
     last_time: float | None = None
     """Time of the last record read, yielded or not."""
+    position: Callable[[], int] | None = None
+    """Bytes of the file read so far (compressed bytes for gzip; None for stdin)."""
 
     def warn(self, text: str) -> None:
         if self.warnings is None:
@@ -90,6 +92,8 @@ def open_capture(path: str | Path) -> tuple[BinaryIO, CaptureInfo]:
     except OSError as exc:
         raise CaptureError(name, f"cannot open: {exc.strerror or exc}") from exc
     info = CaptureInfo(name)
+    if name != "-":
+        info.position = raw.tell
     if raw.peek(2)[:2] == GZIP_MAGIC:
         info.format = "+gzip"
         return cast(BinaryIO, gzip.GzipFile(fileobj=raw)), info

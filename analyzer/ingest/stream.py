@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import struct
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from ..sip.parser import looks_like_sip
@@ -89,6 +89,8 @@ class Accounting:
     """Time of the first frame."""
     last_time: float | None = None
     """Time of the last frame."""
+    position: Callable[[], int] | None = field(default=None, repr=False, compare=False)
+    """Bytes of the file read so far, for progress display (None for stdin)."""
 
     @property
     def balanced(self) -> bool:
@@ -115,6 +117,7 @@ def read_sip(path: str, acc: Accounting) -> Iterator[SipPacket]:
     """
     info, records = open_records(path, _quick_drop)
     acc.format = info.format
+    acc.position = info.position
     decoder = Decoder()
     tcp = TcpReassembler()
     sctp = SctpReader()

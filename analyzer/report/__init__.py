@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import assert_never
 
 from ..analysis import Analysis
-from . import json_report, terminal
-from .interface import Format, RenderOptions
+from . import json_report, markdown, terminal
+from .interface import LADDERS, Format, RenderOptions
 
 
 def render(analysis: Analysis, fmt: Format, options: RenderOptions | None = None) -> str:
@@ -18,6 +19,8 @@ def render(analysis: Analysis, fmt: Format, options: RenderOptions | None = None
             return terminal.render(analysis, opts)
         case Format.JSON:
             return json_report.render(analysis, opts)
+        case Format.MARKDOWN:
+            return markdown.render(analysis, opts)
         case _:
             assert_never(fmt)
 
@@ -29,4 +32,11 @@ def stream(analysis: Analysis, fmt: Format, options: RenderOptions | None = None
     return iter((render(analysis, fmt, options),))
 
 
-__all__ = ["Format", "RenderOptions", "render", "stream"]
+def write_tables(analysis: Analysis, directory: Path, fmt: Format) -> list[Path]:
+    """Write one file per pandas view (CSV or Parquet) into `directory`."""
+    from . import tables  # noqa: PLC0415 - pandas is imported only for these formats
+
+    return tables.write(analysis, directory, fmt)
+
+
+__all__ = ["LADDERS", "Format", "RenderOptions", "render", "stream", "write_tables"]

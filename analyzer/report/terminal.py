@@ -35,7 +35,7 @@ _OUTCOME_STYLE = {
 MAX_CALL_ROWS = 500
 
 
-def _ts(t: float) -> str:
+def timestamp(t: float) -> str:
     return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
 
 
@@ -126,21 +126,18 @@ def _outcomes(console: Console, analysis: Analysis) -> None:
     console.print(table)
 
 
-def _ms(seconds: float | None) -> str:
+def ms(seconds: float | None) -> str:
     if seconds is None:
         return "-"
     return f"{seconds * 1000:.1f} ms" if seconds < 10 else f"{seconds:.1f} s"
 
 
-def _metrics(console: Console, analysis: Analysis) -> None:
-    """RFC 6076 ratios with their counts, delays with their spread; rows without data
-    are left out."""
+def metric_rows(analysis: Analysis) -> list[tuple[str, str, str]]:
+    """RFC 6076 metrics as (name, value, basis) rows in the analysis language: ratios
+    with their counts, delays with their spread; metrics without data are left out."""
     m = analysis.metrics
     lang = analysis.lang
-    table = Table(title=text(lang, "report.metrics"), box=box.SIMPLE_HEAD, title_justify="left")
-    table.add_column(text(lang, "report.col.metric"))
-    table.add_column(text(lang, "report.col.value"), justify="right")
-    table.add_column(text(lang, "report.col.basis"))
+    rows = []
     ratios: list[tuple[str, Ratio]] = [
         ("ser", m.ser),
         ("seer", m.seer),
@@ -150,10 +147,12 @@ def _metrics(console: Console, analysis: Analysis) -> None:
     ]
     for key, ratio in ratios:
         if ratio.value is not None:
-            table.add_row(
-                text(lang, f"report.metric.{key}"),
-                f"{ratio.value:.1f} %",
-                f"{ratio.numerator} / {ratio.denominator}",
+            rows.append(
+                (
+                    text(lang, f"report.metric.{key}"),
+                    f"{ratio.value:.1f} %",
+                    f"{ratio.numerator} / {ratio.denominator}",
+                )
             )
     delays: list[tuple[str, Delay]] = [
         ("setup", m.setup),
@@ -170,13 +169,24 @@ def _metrics(console: Console, analysis: Analysis) -> None:
                 lang,
                 "report.samples",
                 n=delay.count,
-                p50=_ms(delay.percentile(50)),
-                p95=_ms(delay.percentile(95)),
-                max=_ms(delay.maximum),
+                p50=ms(delay.percentile(50)),
+                p95=ms(delay.percentile(95)),
+                max=ms(delay.maximum),
             )
-            table.add_row(text(lang, f"report.metric.{key}"), _ms(delay.mean), basis)
+            rows.append((text(lang, f"report.metric.{key}"), ms(delay.mean), basis))
     if m.sdd_failed:
-        table.add_row(text(lang, "report.metric.sdd_failed"), str(m.sdd_failed), "")
+        rows.append((text(lang, "report.metric.sdd_failed"), str(m.sdd_failed), ""))
+    return rows
+
+
+def _metrics(console: Console, analysis: Analysis) -> None:
+    lang = analysis.lang
+    table = Table(title=text(lang, "report.metrics"), box=box.SIMPLE_HEAD, title_justify="left")
+    table.add_column(text(lang, "report.col.metric"))
+    table.add_column(text(lang, "report.col.value"), justify="right")
+    table.add_column(text(lang, "report.col.basis"))
+    for row in metric_rows(analysis):
+        table.add_row(*row)
     if table.row_count:
         console.print(table)
 
@@ -193,7 +203,7 @@ def _responses(console: Console, analysis: Analysis) -> None:
             groups[msg.status].append(msg.frame)
             entries[msg.status] = entry
             if msg.has_reason or msg.has_warning:
-                notes[msg.status].update(_note_lines(msg.sip, lang))
+                notes[msg.status].update(note_lines(msg.sip, lang))
     console.print(Text(text(lang, "report.responses"), style="bold"))
     for status in sorted(groups):
         e = entries[status]
@@ -210,7 +220,7 @@ def _responses(console: Console, analysis: Analysis) -> None:
     console.print()
 
 
-def _note_lines(sip: SipMessage, lang: str) -> list[str]:
+def note_lines(sip: SipMessage, lang: str) -> list[str]:
     """One line per Reason / Warning header: as written, then what it means."""
     lines = []
     for r in reason_notes(sip, lang):
@@ -253,12 +263,12 @@ def _findings(console: Console, analysis: Analysis) -> None:
     console.print()
 
 
-def _uri(value: str | None) -> str:
+def short_uri(value: str | None) -> str:
     return address_uri(value).removeprefix("sip:").removeprefix("sips:") if value else "?"
 
 
 def _calls(console: Console, analysis: Analysis) -> None:
-    day = _ts(analysis.call_records[0].start)[:10] if analysis.call_records else ""
+    day = timestamp(analysis.call_records[0].start)[:10] if analysis.call_records else ""
     lang = analysis.lang
     table = Table(
         title=text(lang, "report.calls", day=day), box=box.SIMPLE_HEAD, title_justify="left"
@@ -279,15 +289,15 @@ def _calls(console: Console, analysis: Analysis) -> None:
     for c in analysis.call_records[:MAX_CALL_ROWS]:
         final = f"{c.final_status} {c.final_reason}" if c.final_status else "-"
         table.add_row(
-            _ts(c.start)[11:],
+            timestamp(c.start)[11:],
             Text(inert(c.method)),
-            Text(inert(f"{_uri(c.from_)} → {_uri(c.to)}", 80)),
+            Text(inert(f"{short_uri(c.from_)} → {short_uri(c.to)}", 80)),
             Text(c.outcome, style=_OUTCOME_STYLE.get(c.outcome, "red")),
             Text(inert(final, 40)),
             " / ".join(
                 x
                 for x in (
-                    _ms(c.setup.seconds) if c.setup else "",
+                    ms(c.setup.seconds) if c.setup else "",
                     f"{c.sdt.seconds:.1f} s" if c.sdt else "",
                 )
                 if x
@@ -322,13 +332,13 @@ def _registrations(console: Console, analysis: Analysis) -> None:
     for r in regs[:MAX_CALL_ROWS]:
         good = r.outcome in ("registered", "deregistered")
         table.add_row(
-            Text(inert(_uri(r.aor), 60)),
+            Text(inert(short_uri(r.aor), 60)),
             Text(inert(r.contact or "-", 60)),
             Text(r.outcome, style="green" if good else "red"),
             str(r.final_status or "-"),
             "-" if r.expires_granted is None else str(r.expires_granted),
             str(r.refreshes),
-            _ms(r.rrd[0].seconds) if r.rrd else "",
+            ms(r.rrd[0].seconds) if r.rrd else "",
         )
     console.print(table)
 
@@ -353,7 +363,7 @@ def _subscriptions(console: Console, analysis: Analysis) -> None:
         good = x.outcome in ("active", "pending", "terminated")
         table.add_row(
             Text(inert(x.event or "-", 30)),
-            Text(inert(f"{_uri(x.subscriber)} → {_uri(x.resource)}", 80)),
+            Text(inert(f"{short_uri(x.subscriber)} → {short_uri(x.resource)}", 80)),
             Text(x.outcome, style="green" if good else "red"),
             str(x.final_status or "-"),
             str(x.notifies),
