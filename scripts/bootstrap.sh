@@ -26,7 +26,8 @@ fi
 if [ "${1:-}" = "--test" ]; then
     # tshark is the reference dissector; SIPp, kamailio and tcpdump make live lab captures.
     need=""
-    for cmd in tshark:tshark sipp:sip-tester kamailio:kamailio tcpdump:tcpdump editcap:wireshark-common; do
+    # chromium renders the HTML report in tests (headless, no network).
+    for cmd in tshark:tshark sipp:sip-tester kamailio:kamailio tcpdump:tcpdump editcap:wireshark-common chromium:chromium; do
         command -v "${cmd%%:*}" >/dev/null 2>&1 || need="$need ${cmd#*:}"
     done
     [ -e /usr/lib/x86_64-linux-gnu/kamailio/modules/outbound.so ] || need="$need kamailio-outbound-modules"

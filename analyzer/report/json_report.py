@@ -225,7 +225,7 @@ def _skeleton(analysis: Analysis) -> dict[str, Any]:
         "captures": len(analysis.captures),
         "packets": sum(a.packets for a in analysis.captures),
         "sip_messages": len(analysis.store),
-        "calls": len(analysis.call_records),
+        "calls": len(analysis.all_call_records),
         "outcomes": analysis.outcome_counts(),
         "responses_by_status": {str(k): v for k, v in analysis.responses_by_status().items()},
         "requests_by_method": analysis.requests_by_method(),
@@ -235,6 +235,7 @@ def _skeleton(analysis: Analysis) -> dict[str, Any]:
         "schema": SCHEMA,
         "generator": {"name": "sip-analyzer", "version": __version__},
         "lang": analysis.lang,
+        "selection": _selection(analysis),
         "captures": captures,
         "messages": messages,
         "responses": responses,
@@ -244,6 +245,17 @@ def _skeleton(analysis: Analysis) -> dict[str, Any]:
         "findings": findings,
         "kpis": kpis_dict(analysis.metrics),
         "summary": summary,
+    }
+
+
+def _selection(analysis: Analysis) -> dict[str, Any] | None:
+    sel = analysis.selection
+    if sel is None:
+        return None
+    return {
+        "options": sel.describe(),
+        "calls": len(analysis.call_records),
+        "of": len(analysis.all_call_records),
     }
 
 
