@@ -10,7 +10,7 @@ consumers can rely on its shape:
 - `registrations`: one case per registration (Call-ID holding a REGISTER),
   classname `sip.registrations`;
 - `capture`: one case per error finding that no call or registration owns
-  (a finding with no Call-ID), classname `sip.capture`.
+  (no Call-ID, or one without a record), classname `sip.capture`.
 
 So every Call-ID of the (selected) analysis is exactly one case. A case
 FAILS when its outcome failed (`analyzer.select.FAILED_OUTCOMES` for calls;
@@ -23,15 +23,16 @@ finding is SKIPPED: there is no verdict. Every other case passes. Warning and
 info findings go into the case's `<system-out>` (those with no case into the
 `capture` suite's). Nothing in the report is a JUnit `<error>`: errors="0".
 
-Case times are the call's (registration's) duration in milliseconds; a
-suite's time is the sum of its cases', the root's the sum of the suites'.
+A case's time is its call's (registration's) duration in seconds, to the
+millisecond; a suite's time is the sum of its cases', the root's the sum of
+the suites' (so they add up exactly, though calls overlap in real time).
 Each suite carries the same `<properties>`: generator, language, selection,
 and the per-capture packet accounting. Output depends only on the analysis
 (no wall clock, no host name): the same capture gives the same bytes.
 
-Every capture string goes through `inert()` and then loses the code points
-XML 1.0 cannot hold (lone surrogates, U+FFFE, U+FFFF, shown as `\\uXXXX`);
-ElementTree escapes the markup characters.
+Every capture string goes through `inert()`, and the code points XML 1.0
+cannot hold that it leaves (lone surrogates, U+FFFE, U+FFFF) are shown as
+`\\uXXXX` too; ElementTree escapes the markup characters.
 """
 
 from __future__ import annotations
@@ -54,9 +55,6 @@ from .text import inert
 
 REG_FAILED_OUTCOMES = frozenset({"auth_failed", "failed", "no_response"})
 """Registration outcomes that fail their case (`incomplete` is skipped, the rest pass)."""
-
-SUITES = ("calls", "registrations", "capture")
-"""The testsuites, in document order."""
 
 _NAME_LIMIT = 200
 _MESSAGE_LIMIT = 500
@@ -124,9 +122,12 @@ class _Case:
 
 @dataclass(slots=True)
 class _Suite:
+    """One `<testsuite>` before it becomes XML; its counts come from its cases."""
+
     name: str
     cases: list[_Case] = field(default_factory=list)
     out: list[str] = field(default_factory=list)
+    """Lines of the suite's own `<system-out>`."""
 
     @property
     def failures(self) -> int:
