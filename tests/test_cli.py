@@ -114,3 +114,73 @@ def test_missing_tls_keylog_is_named(tmp_path: Path, capsys: pytest.CaptureFixtu
     missing = tmp_path / "keys.log"
     assert main(["analyze", "--tls-keylog", str(missing)]) == EXIT_UNREADABLE
     assert str(missing) in capsys.readouterr().err
+
+
+def _in_a_terminal(monkeypatch: pytest.MonkeyPatch, args: list[str]) -> tuple[int, bytes]:
+    """Run the CLI with stderr on a pseudo-terminal; returns its exit code and what the
+    terminal received."""
+    import os  # noqa: PLC0415
+    import pty  # noqa: PLC0415
+
+    master, slave = pty.openpty()
+    stream = os.fdopen(slave, "w", encoding="utf-8", buffering=1)
+    monkeypatch.setattr(sys, "stderr", stream)
+    monkeypatch.setenv("TERM", "xterm")
+    try:
+        code = main(args)
+        stream.flush()
+        os.set_blocking(master, False)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except BlockingIOError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        stream.close()
+        os.close(master)
+    return code, seen
+
+
+def test_progress_bar_on_a_terminal_only(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from analyzer import cli  # noqa: PLC0415
+    from tests.conftest import CAPTURES  # noqa: PLC0415
+
+    load = str(CAPTURES / "load" / "udp4-load.pcap.gz")
+    monkeypatch.setattr(cli, "PROGRESS_MIN_BYTES", 0)
+    code, seen = _in_a_terminal(monkeypatch, ["analyze", load, "-o", "/dev/null"])
+    assert code == 0
+    assert b"reading" in seen
+    assert b"packets" in seen
+    monkeypatch.undo()
+    # Not a terminal: nothing on stderr.
+    monkeypatch.setattr(cli, "PROGRESS_MIN_BYTES", 0)
+    assert main(["analyze", load, "-o", "/dev/null"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_colour_only_on_a_terminal_without_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
+    from analyzer import cli  # noqa: PLC0415
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    assert cli._use_color("-")
+    assert not cli._use_color("report.txt")
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not cli._use_color("-")
+
+
+def test_directory_formats_need_a_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["analyze", "--format", "csv"]) == 2
+    assert "-o DIR" in capsys.readouterr().err
+    afile = tmp_path / "f"
+    afile.write_text("x")
+    assert main(["analyze", "--format", "parquet", "-o", str(afile)]) == 2
+    assert "not a directory" in capsys.readouterr().err

@@ -60,6 +60,16 @@ def render(analysis: Analysis, options: RenderOptions) -> str:
     """Render the terminal report to a string (ANSI colour only if `options.color`)."""
     console, buf = console_for(options)
     _captures(console, analysis)
+    if analysis.selection is not None:
+        line = text(
+            analysis.lang,
+            "report.selection",
+            what=inert(analysis.selection.describe(), 200),
+            n=len(analysis.call_records),
+            total=len(analysis.all_call_records),
+        )
+        console.print(Text(line, style="bold"))
+        console.print()
     _outcomes(console, analysis)
     _metrics(console, analysis)
     _responses(console, analysis)
@@ -105,11 +115,11 @@ def _captures(console: Console, analysis: Analysis) -> None:
 def _outcomes(console: Console, analysis: Analysis) -> None:
     counts = analysis.outcome_counts()
     by_method: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for c in analysis.call_records:
+    for c in analysis.all_call_records:
         by_method[c.method][c.outcome] += 1
     lang = analysis.lang
     table = Table(
-        title=text(lang, "report.outcomes", n=len(analysis.call_records)),
+        title=text(lang, "report.outcomes", n=len(analysis.all_call_records)),
         box=box.SIMPLE_HEAD,
         title_justify="left",
     )
@@ -197,7 +207,7 @@ def _responses(console: Console, analysis: Analysis) -> None:
     entries: dict[int, Entry] = {}
     # Distinct Reason / Warning values per status, with how often each was seen.
     notes: dict[int, Counter[str]] = defaultdict(Counter)
-    for msg in analysis.response_records():
+    for msg in analysis.store.responses():  # a summary: the whole capture
         entry = analysis.entry(msg)
         if entry is not None and msg.status is not None:
             groups[msg.status].append(msg.frame)
