@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
@@ -34,44 +35,32 @@ def _demo() -> Analysis:
     return analyze(DEMO)
 
 
+@dataclass
+class _Seen:
+    """One Call-ID as tshark sees it."""
+
+    methods: set[str] = field(default_factory=set)
+    statuses: set[int] = field(default_factory=set)
+    times: list[float] = field(default_factory=list)
+
+
 @cache
-def _tshark_calls(path: Path) -> dict[str, dict[str, object]]:
-    """Per Call-ID as tshark sees it: methods, statuses, first and last time."""
-    out = subprocess.run(
-        [
-            require_tshark(),
-            "-n",
-            "-r",
-            str(path),
-            "-Y",
-            "sip",
-            "-T",
-            "fields",
-            "-e",
-            "sip.Call-ID",
-            "-e",
-            "sip.Method",
-            "-e",
-            "sip.Status-Code",
-            "-e",
-            "frame.time_epoch",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    ).stdout
-    calls: dict[str, dict[str, object]] = defaultdict(
-        lambda: {"methods": set(), "statuses": set(), "times": []}
-    )
+def _tshark_calls(path: Path) -> dict[str, _Seen]:
+    """Per Call-ID as tshark sees it: methods, statuses, times."""
+    fields = ["sip.Call-ID", "sip.Method", "sip.Status-Code", "frame.time_epoch"]
+    cmd = [require_tshark(), "-n", "-r", str(path), "-Y", "sip", "-T", "fields"]
+    for f in fields:
+        cmd += ["-e", f]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=60).stdout
+    calls: dict[str, _Seen] = defaultdict(_Seen)
     for line in out.splitlines():
         call_id, method, status, t = line.split("\t")
         c = calls[call_id]
         if method:
-            c["methods"].add(method)  # type: ignore[attr-defined]
+            c.methods.add(method)
         if status:
-            c["statuses"].add(int(status))  # type: ignore[attr-defined]
-        c["times"].append(float(t))  # type: ignore[attr-defined]
+            c.statuses.add(int(status))
+        c.times.append(float(t))
     return dict(calls)
 
 
@@ -109,8 +98,7 @@ def test_status_and_method_match_tshark() -> None:
     expected = {
         cid
         for cid, c in _tshark_calls(DEMO).items()
-        if "INVITE" in c["methods"]  # type: ignore[operator]
-        and any(400 <= x < 500 for x in c["statuses"])  # type: ignore[attr-defined]
+        if "INVITE" in c.methods and any(400 <= x < 500 for x in c.statuses)
     }
     assert {c.call_id for c in s.call_records} == expected
     assert len(expected) == 6
@@ -121,14 +109,10 @@ def test_status_and_method_match_tshark() -> None:
 def test_time_window_matches_tshark() -> None:
     a = _demo()
     calls = _tshark_calls(DEMO)
-    starts = sorted(min(c["times"]) for c in calls.values())  # type: ignore[type-var]
+    starts = sorted(min(c.times) for c in calls.values())
     since, until = starts[3] - 0.001, starts[8] + 0.001
     s = select(a, Selection(since=since, until=until))
-    expected = {
-        cid
-        for cid, c in calls.items()
-        if max(c["times"]) >= since and min(c["times"]) <= until  # type: ignore[type-var]
-    }
+    expected = {cid for cid, c in calls.items() if max(c.times) >= since and min(c.times) <= until}
     assert {c.call_id for c in s.call_records} == expected
     assert 5 <= len(expected) < len(calls)
 
@@ -153,9 +137,10 @@ def test_parse_status() -> None:
 
 def test_parse_time() -> None:
     assert parse_time("1700000000.5") == 1700000000.5
-    assert parse_time("2026-11-21T16:39:13Z") == datetime(
-        2026, 11, 21, 16, 39, 13, tzinfo=UTC
-    ).timestamp()
+    assert (
+        parse_time("2026-11-21T16:39:13Z")
+        == datetime(2026, 11, 21, 16, 39, 13, tzinfo=UTC).timestamp()
+    )
     assert parse_time("2026-11-21T17:39:13+01:00") == parse_time("2026-11-21 16:39:13")
     day = date(2026, 11, 21)
     assert parse_time("16:39:13.5", day) == parse_time("2026-11-21T16:39:13.5Z")
@@ -168,7 +153,9 @@ def test_parse_time() -> None:
 
 def test_cli_selection_in_json(tmp_path: Path) -> None:
     out = tmp_path / "r.json"
-    assert main(["analyze", str(DEMO), "--format", "json", "--calls", "failed", "-o", str(out)]) == 0
+    assert (
+        main(["analyze", str(DEMO), "--format", "json", "--calls", "failed", "-o", str(out)]) == 0
+    )
     doc = json.loads(out.read_text())
     kept = {c["call_id"] for c in doc["calls"]}
     assert len(kept) == 10

@@ -66,7 +66,10 @@ def _ack(call_id: str, cseq: int, display: str) -> str:
 
 def make(path: Path) -> Path:
     """Write the capture to `path` (pcap, Ethernet, UDP 5060)."""
-    from scapy.all import IP, UDP, Ether, wrpcap  # noqa: PLC0415 - slow import, tests only
+    # Slow imports, needed only here.
+    from scapy.layers.inet import IP, UDP  # noqa: PLC0415
+    from scapy.layers.l2 import Ether  # noqa: PLC0415
+    from scapy.utils import wrpcap  # noqa: PLC0415
 
     display = f"{IMG} {MD_LINK} {ANSI} {OSC} {FENCE} @everyone #1"
     # Control characters in a status line make it unparseable (counted as malformed), so
@@ -91,12 +94,7 @@ def make(path: Path) -> Path:
     ]
     packets = []
     for i, (src, dst, text) in enumerate(flows):
-        pkt = (
-            Ether()
-            / IP(src=src, dst=dst)
-            / UDP(sport=5060, dport=5060)
-            / text.encode("utf-8")
-        )
+        pkt = Ether() / IP(src=src, dst=dst) / UDP(sport=5060, dport=5060) / text.encode("utf-8")
         pkt.time = 1_700_000_000 + i * 0.05
         packets.append(pkt)
     wrpcap(str(path), packets)

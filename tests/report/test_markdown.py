@@ -14,8 +14,8 @@ from markdown_it import MarkdownIt
 from analyzer import analyze
 from analyzer.analysis import Analysis
 from analyzer.report import Format, RenderOptions, render
-from analyzer.report.markdown import call_filter, code, mermaid, prose
 from analyzer.report.ladder import ladder
+from analyzer.report.markdown import call_filter, code, mermaid, prose
 from analyzer.select import FAILED_OUTCOMES
 from tests.conftest import CAPTURES
 from tests.tshark import require_tshark
@@ -57,7 +57,9 @@ def test_sections() -> None:
         "## Ladders",
     ):
         assert f"\n{heading}" in "\n" + md, heading
-    assert re.search(r"^\| `[^`]*/demo\.pcapng` \| pcapng \| 87 \| 87 \| 0 \| 0 \| 87 \|$", md, re.M)
+    assert re.search(
+        r"^\| `[^`]*/demo\.pcapng` \| pcapng \| 87 \| 87 \| 0 \| 0 \| 87 \|$", md, re.M
+    )
     assert "**486 Busy Here** ×1" in md
     assert "evidence: `frame.number in {39}`" in md
     # Every finding is there with its fix.
@@ -87,7 +89,8 @@ def test_ladder_all_and_none() -> None:
     a = _demo()
     assert len(_blocks(_md(a, "all"), "mermaid")) == len(a.call_records)
     none = _md(a, "none")
-    assert "## Ladders" not in none and "```mermaid" not in none
+    assert "## Ladders" not in none
+    assert "```mermaid" not in none
 
 
 def test_mermaid_lines_are_from_our_grammar() -> None:
@@ -102,8 +105,18 @@ def test_call_filter_selects_exactly_the_ladder_frames() -> None:
     a = _demo()
     for call in a.call_records[:6]:
         out = subprocess.run(
-            [tshark, "-n", "-r", str(DEMO), "-Y", call_filter(call), "-T", "fields"]
-            + ["-e", "frame.number"],
+            [
+                tshark,
+                "-n",
+                "-r",
+                str(DEMO),
+                "-Y",
+                call_filter(call),
+                "-T",
+                "fields",
+                "-e",
+                "frame.number",
+            ],
             capture_output=True,
             text=True,
             check=True,
@@ -136,8 +149,12 @@ def test_code_spans_survive_backticks_and_pipes() -> None:
 def test_prose_renders_inert(text: str) -> None:
     md = MarkdownIt("gfm-like")
     html = md.render(prose(text))
-    assert "<a " not in html and "<img" not in html and "<script" not in html
-    assert "<em>" not in html and "<strong>" not in html and "<s>" not in html
+    assert "<a " not in html
+    assert "<img" not in html
+    assert "<script" not in html
+    assert "<em>" not in html
+    assert "<strong>" not in html
+    assert "<s>" not in html
     tokens = md.parseInline(prose(text))[0].children or []
     assert not [t for t in tokens if t.type in ("html_inline", "link_open", "image")]
 

@@ -56,7 +56,9 @@ def test_the_capture_carries_the_strings(capture: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("color", [False, True])
-def test_terminal(capture: Path, tmp_path: Path, color: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_terminal(
+    capture: Path, tmp_path: Path, color: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("NO_COLOR", raising=False)
     from analyzer.analysis import Analysis  # noqa: PLC0415
     from analyzer.pipeline import analyze  # noqa: PLC0415
