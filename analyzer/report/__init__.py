@@ -1,4 +1,5 @@
-"""Reporters: one module per format behind one interface; each returns text."""
+"""Reporters: one module per format behind one interface; each returns text, except the
+tabular formats (CSV, Parquet), which write a file per pandas view into a directory."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 from typing import assert_never
 
 from ..analysis import Analysis
-from . import json_report, markdown, terminal
+from . import html, json_report, junit, markdown, terminal
 from .interface import LADDERS, Format, RenderOptions
 
 
@@ -21,6 +22,12 @@ def render(analysis: Analysis, fmt: Format, options: RenderOptions | None = None
             return json_report.render(analysis, opts)
         case Format.MARKDOWN:
             return markdown.render(analysis, opts)
+        case Format.HTML:
+            return html.render(analysis, opts)
+        case Format.JUNIT:
+            return junit.render(analysis, opts)
+        case Format.CSV | Format.PARQUET:
+            raise ValueError(f"{fmt} writes a directory: use write_tables()")
         case _:
             assert_never(fmt)
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from ..analysis import Analysis
 from ..correlate import Call
+from ..select import error_call_ids, is_failed
 from .text import inert
 
 MAX_ARROWS = 400
@@ -132,3 +133,19 @@ def plain(lad: Ladder, label_limit: int = 40) -> str:
     if lad.omitted:
         lines.append(f"{'':>{prefix}}… {lad.omitted} more messages not drawn")
     return "\n".join(lines) + "\n"
+
+
+def ladder_calls(analysis: Analysis, which: str) -> list[Call]:
+    """The calls that get a ladder: `failed`, `all` or `none` (`RenderOptions.ladder`)."""
+    if which == "none":
+        return []
+    if which == "all":
+        return list(analysis.call_records)
+    errors = error_call_ids(analysis.finding_records)
+    return [c for c in analysis.call_records if is_failed(c, errors)]
+
+
+def call_filter(call: Call) -> str:
+    """The Wireshark display filter showing exactly this call's SIP messages."""
+    escaped = call.call_id.replace("\\", "\\\\").replace('"', '\\"')
+    return f'sip.Call-ID == "{escaped}"'

@@ -17,10 +17,8 @@ from collections import Counter, defaultdict
 from .. import __version__
 from ..analysis import Analysis
 from ..catalogue import text
-from ..correlate import Call
-from ..select import error_call_ids, is_failed
 from .interface import RenderOptions
-from .ladder import Ladder, arrow_text, ladder, plain
+from .ladder import Ladder, arrow_text, call_filter, ladder, ladder_calls, plain
 from .terminal import MAX_CALL_ROWS, metric_rows, ms, note_lines, short_uri, timestamp
 from .text import inert
 
@@ -269,16 +267,6 @@ def _registrations(lines: list[str], analysis: Analysis) -> None:
     lines += _table([text(lang, f"report.col.{c}") for c in cols], rows, {4, 5})
 
 
-def ladder_calls(analysis: Analysis, which: str) -> list[Call]:
-    """The calls that get a ladder: `failed`, `all` or `none` (`RenderOptions.ladder`)."""
-    if which == "none":
-        return []
-    if which == "all":
-        return list(analysis.call_records)
-    errors = error_call_ids(analysis.finding_records)
-    return [c for c in analysis.call_records if is_failed(c, errors)]
-
-
 def _ladders(lines: list[str], analysis: Analysis, options: RenderOptions) -> None:
     calls = ladder_calls(analysis, options.ladder)
     if not calls:
@@ -300,12 +288,6 @@ def _ladders(lines: list[str], analysis: Analysis, options: RenderOptions) -> No
         lines += [f"{fence}text", body.rstrip("\n"), fence, ""]
     if len(calls) > MAX_LADDERS:
         lines += [prose(text(lang, "report.more_ladders", n=len(calls) - MAX_LADDERS)), ""]
-
-
-def call_filter(call: Call) -> str:
-    """The Wireshark display filter showing exactly this call's SIP messages."""
-    escaped = call.call_id.replace("\\", "\\\\").replace('"', '\\"')
-    return f'sip.Call-ID == "{escaped}"'
 
 
 def _mermaid_text(value: str, limit: int = 60, unsafe: re.Pattern[str] | None = None) -> str:

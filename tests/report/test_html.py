@@ -21,7 +21,7 @@ from scapy.layers.l2 import Ether
 from analyzer import Analysis, Options, analyze
 from analyzer.report import html as html_report
 from analyzer.report.interface import RenderOptions
-from analyzer.select import error_call_ids, is_failed
+from analyzer.select import Selection, error_call_ids, is_failed, select
 from tests.conftest import CAPTURES
 from tests.ingest import pcapgen
 
@@ -192,7 +192,7 @@ def test_header_summary_findings_metrics() -> None:
     assert page.lang == "en"
     acc = analysis.captures[0]
     assert "captures/demo.pcapng" in text
-    cells = list(re.findall(r'<td class="num">(\d+)</td>', document.split("</table>")[0]))
+    cells = re.findall(r'<td class="num">(\d+)</td>', document.split("</table>")[0])
     assert cells == [str(acc.packets), str(acc.sip), str(acc.non_sip), str(acc.sip_messages)]
     stats = dict(re.findall(r'data-stat="(\w+)"><b>(\d+)</b>', document))
     assert stats["calls"] == str(len(analysis.call_records))
@@ -218,8 +218,8 @@ def test_header_summary_findings_metrics() -> None:
         assert html.escape(f.display_filter) in document
         assert f.title in text
     # Grouped by severity, errors first.
-    order = [a["class"] for a in articles]
-    assert order == sorted(order, key=lambda c: ("error", "warning", "info").index(c[12:]))
+    order = [str(a["class"]).removeprefix("finding sev-") for a in articles]
+    assert order == sorted(order, key=("error", "warning", "info").index)
     assert "SER (session establishment ratio)" in text
     assert "RFC 6076 metrics" in text
 
@@ -289,6 +289,20 @@ def test_same_input_same_bytes_and_size_stays_small() -> None:
     assert len(_Page(big).having("lad")) == html_report.MAX_LADDERS
 
 
+def test_selection_is_stated_and_narrows_the_calls() -> None:
+    whole = _analysis(DEMO)
+    chosen = select(whole, Selection(calls="failed", statuses=("4xx",)))
+    document = html_report.render(chosen, RenderOptions())
+    page = _Page(document)
+    assert len(page.having("call")) == len(chosen.call_records) < len(whole.call_records)
+    line = re.search(r'<p class="selection">(.*?)</p>', document)
+    assert line
+    assert "<code>--calls failed --status 4xx</code>" in line.group(1)
+    assert f"{len(chosen.call_records)} of {len(whole.call_records)}" in line.group(1)
+    # The summary still covers the whole capture.
+    assert f'data-stat="calls"><b>{len(whole.call_records)}</b>' in document
+
+
 def test_headings_in_the_analysis_language() -> None:
     page = _Page(_render(DEMO, lang="ja"))
     assert page.lang == "ja"
@@ -300,8 +314,9 @@ def test_headings_in_the_analysis_language() -> None:
 # -- hostile strings --------------------------------------------------------------------
 
 _EVIL_CALL_ID = 'evil" onmouseover="x</script><img src=x onerror=alert(3)>\x1b[31m@h'
-_EVIL_FROM = '"<script>alert(1)</script>\x1b[31mRED" <sip:alice@127.0.0.1>;tag=a1'
-_EVIL_TO = "<sip:<script>alert(2)</script>@127.0.0.2>"
+_EVIL_FROM = '"<script>alert(1)</script>" <sip:\x1b[31malice@127.0.0.1>;tag=a1'
+_EVIL_TO = 'sip:x" onmouseover="y@127.0.0.2'
+
 _EVIL_REASON = 'Busy <b onmouseover="x">Here</b></script><script>alert(4)</script>'
 
 
@@ -317,7 +332,7 @@ def _evil_capture(tmp_path: Path) -> Path:
     busy = (
         f"SIP/2.0 486 {_EVIL_REASON}\r\n"
         "Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKevil1\r\n"
-        f"From: {_EVIL_FROM}\r\nTo: {_EVIL_TO};tag=b1\r\nCall-ID: {_EVIL_CALL_ID}\r\n"
+        f"From: {_EVIL_FROM}\r\nTo: <{_EVIL_TO}>;tag=b1\r\nCall-ID: {_EVIL_CALL_ID}\r\n"
         'CSeq: 1 INVITE\r\nWarning: 399 evil.example "</script><script>alert(6)</script>"\r\n'
         'Reason: Q.850;cause=17;text="<img src=x onerror=alert(7)>"\r\n'
         "Content-Length: 0\r\n\r\n"
@@ -339,7 +354,7 @@ def _assert_nothing_injected(document: str) -> None:
     assert len(page.scripts) == 1
     handlers = [(t, k) for t, k, _ in page.attrs if k.startswith("on")]
     assert handlers == []
-    assert not any(t in ("img", "b") for t, _ in page.elements)
+    assert not any(t == "img" for t, _ in page.elements)
     assert "\x1b" not in document
 
 
@@ -350,8 +365,8 @@ def test_hostile_strings_are_escaped(tmp_path: Path) -> None:
     _assert_nothing_injected(document)
     text = " ".join(_Page(document).text)
     # Shown as text, control characters made visible.
-    assert '<script>alert(1)</script>\\x1b[31mRED"' in text
-    assert "<script>alert(2)</script>" in text
+    assert '\\x1b[31malice@127.0.0.1 → x"onmouseover="y@127.0.0.2' in text  # From → To
+    assert '399 evil.example "</script><script>alert(6)</script>"' in text
     assert _EVIL_REASON in text
     assert _EVIL_CALL_ID.replace("\x1b", "\\x1b") in text
     assert 'Q.850;cause=17 "<img src=x onerror=alert(7)>"' in text
@@ -376,8 +391,8 @@ def test_hostile_strings_stay_inert_in_chromium(tmp_path: Path) -> None:
     assert len(page.scripts) == 2  # the report's and the probe
     assert page.scripts[0][1] == html_report.SCRIPT
     assert [(t, k) for t, k, _ in page.attrs if k.startswith("on")] == []
-    assert not any(t in ("img", "b") for t, _ in page.elements)
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dom
+    assert not any(t == "img" for t, _ in page.elements)
+    assert "&lt;/script&gt;&lt;script&gt;alert(4)&lt;/script&gt;" in dom
     # The report as shipped, with no helper script: nothing runs but its own.
     _dump_dom(tmp_path, document, "plain.html")
 

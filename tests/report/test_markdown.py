@@ -14,8 +14,8 @@ from markdown_it import MarkdownIt
 from analyzer import analyze
 from analyzer.analysis import Analysis
 from analyzer.report import Format, RenderOptions, render
-from analyzer.report.ladder import ladder
-from analyzer.report.markdown import call_filter, code, mermaid, prose
+from analyzer.report.ladder import call_filter, ladder
+from analyzer.report.markdown import code, mermaid, prose
 from analyzer.select import FAILED_OUTCOMES
 from tests.conftest import CAPTURES
 from tests.tshark import require_tshark
