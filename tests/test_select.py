@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from analyzer import analyze
@@ -25,6 +26,7 @@ from analyzer.select import (
     select,
 )
 from tests.conftest import CAPTURES
+from tests.report.test_json_report import schema
 from tests.tshark import require_tshark
 
 DEMO = CAPTURES / "demo.pcapng"
@@ -162,6 +164,11 @@ def test_cli_selection_in_json(tmp_path: Path) -> None:
     assert {m["call_id"] for m in doc["messages"]} == kept
     assert {r["call_id"] for r in doc["responses"]} <= kept
     assert doc["summary"]["calls"] == 17  # the summary covers the whole capture
+    assert doc["selection"] == {"options": "--calls failed", "calls": 10, "of": 17}
+    jsonschema.validate(doc, schema())
+    doc["selection"]["calls"] = "ten"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(doc, schema())
 
 
 def test_cli_rejects_bad_selection(capsys: pytest.CaptureFixture[str]) -> None:
