@@ -28,7 +28,7 @@ from ..correlate import Call
 from ..select import error_call_ids, is_failed
 from .interface import RenderOptions
 from .ladder import Ladder, call_filter, ladder, ladder_calls
-from .terminal import metric_rows, ms, note_lines, short_uri, timestamp
+from .terminal import metric_rows, ms, response_groups, short_uri, timestamp
 from .text import inert
 
 MAX_CALL_ROWS = 2000
@@ -281,13 +281,7 @@ def _responses(analysis: Analysis) -> str:
     """Each response status seen, with its count, frames and catalogue entry, and the
     Reason / Warning headers that came with it."""
     lang = analysis.lang
-    frames: dict[int, list[int]] = defaultdict(list)
-    notes: dict[int, Counter[str]] = defaultdict(Counter)
-    for msg in analysis.store.responses():
-        if msg.status is not None and msg.status in analysis.annotations:
-            frames[msg.status].append(msg.frame)
-            if msg.has_reason or msg.has_warning:
-                notes[msg.status].update(note_lines(msg.sip, lang))
+    frames, notes = response_groups(analysis)
     if not frames:
         return ""
     head = [

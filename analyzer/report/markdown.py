@@ -19,7 +19,14 @@ from ..analysis import Analysis
 from ..catalogue import text
 from .interface import RenderOptions
 from .ladder import Ladder, arrow_text, call_filter, ladder, ladder_calls, plain
-from .terminal import MAX_CALL_ROWS, metric_rows, ms, note_lines, short_uri, timestamp
+from .terminal import (
+    MAX_CALL_ROWS,
+    metric_rows,
+    ms,
+    response_groups,
+    short_uri,
+    timestamp,
+)
 from .text import inert
 
 MAX_LADDERS = 100
@@ -160,13 +167,7 @@ def _summary(lines: list[str], analysis: Analysis) -> None:
     lines += [f"### {prose(text(lang, 'report.outcomes', n=sum(counts.values())))}", ""]
     lines += _table(head, rows, set(range(1, len(head))))
     lines += [f"### {prose(text(lang, 'report.responses'))}", ""]
-    frames: dict[int, list[int]] = defaultdict(list)
-    notes: dict[int, Counter[str]] = defaultdict(Counter)
-    for msg in analysis.store.responses():
-        if msg.status is not None and msg.status in analysis.annotations:
-            frames[msg.status].append(msg.frame)
-            if msg.has_reason or msg.has_warning:
-                notes[msg.status].update(note_lines(msg.sip, lang))
+    frames, notes = response_groups(analysis)
     for status in sorted(frames):
         e = analysis.annotations[status]
         shown = ", ".join(str(f) for f in frames[status][:12])

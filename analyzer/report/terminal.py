@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..analysis import Analysis
-from ..catalogue import Entry, text
+from ..catalogue import text
 from ..classify import reason_notes, warning_notes
 from ..correlate import Delay, Ratio
 from ..sip import SipMessage, address_uri
@@ -201,22 +201,26 @@ def _metrics(console: Console, analysis: Analysis) -> None:
         console.print(table)
 
 
+def response_groups(analysis: Analysis) -> tuple[dict[int, list[int]], dict[int, Counter[str]]]:
+    """Per status with a catalogue entry, over the whole capture (a summary, whatever the
+    selection): its frames, and its distinct Reason / Warning lines with how often each
+    was seen."""
+    frames: dict[int, list[int]] = defaultdict(list)
+    notes: dict[int, Counter[str]] = defaultdict(Counter)
+    for msg in analysis.store.responses():
+        if msg.status is not None and msg.status in analysis.annotations:
+            frames[msg.status].append(msg.frame)
+            if msg.has_reason or msg.has_warning:
+                notes[msg.status].update(note_lines(msg.sip, analysis.lang))
+    return dict(sorted(frames.items())), notes
+
+
 def _responses(console: Console, analysis: Analysis) -> None:
     lang = analysis.lang
-    groups: dict[int, list[int]] = defaultdict(list)
-    entries: dict[int, Entry] = {}
-    # Distinct Reason / Warning values per status, with how often each was seen.
-    notes: dict[int, Counter[str]] = defaultdict(Counter)
-    for msg in analysis.store.responses():  # a summary: the whole capture
-        entry = analysis.entry(msg)
-        if entry is not None and msg.status is not None:
-            groups[msg.status].append(msg.frame)
-            entries[msg.status] = entry
-            if msg.has_reason or msg.has_warning:
-                notes[msg.status].update(note_lines(msg.sip, lang))
+    groups, notes = response_groups(analysis)
     console.print(Text(text(lang, "report.responses"), style="bold"))
-    for status in sorted(groups):
-        e = entries[status]
+    for status in groups:
+        e = analysis.annotations[status]
         frames = groups[status]
         shown = ", ".join(str(f) for f in frames[:12]) + (" ..." if len(frames) > 12 else "")
         head = Text(f"{status} {e.reason}", style=_SEVERITY_STYLE.get(e.severity, ""))

