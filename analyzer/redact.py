@@ -61,6 +61,7 @@ class Redactor:
         self._users: dict[str, str] = {}
         self._names: dict[str, str] = {}
         self._ips: dict[str, str] = {}
+        self._ip_count = {4: 0, 6: 0}
         self._numbers = 0
 
     # -- credentials (same length) --------------------------------------------
@@ -113,7 +114,8 @@ class Redactor:
             return ip
         if parsed.is_unspecified:
             return ip
-        n = sum(1 for v in self._ips.values() if (":" in v) == (parsed.version == 6)) + 1
+        self._ip_count[parsed.version] += 1
+        n = self._ip_count[parsed.version]
         if parsed.version == 6:
             pseudo = f"2001:db8::{n:x}"
         elif n <= 254:

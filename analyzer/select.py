@@ -164,20 +164,21 @@ def select(analysis: Analysis, selection: Selection) -> Analysis:
         kept.append(call)
     ids = frozenset(c.call_id for c in kept)
     indexes = frozenset(i for c in kept for i in c.messages)
-    frames = {(store[i].capture, store[i].frame) for i in indexes}
     correlation = dataclasses.replace(
         analysis.correlation,
         calls=tuple(kept),
         registrations=tuple(r for r in analysis.registration_records if r.call_id in ids),
         subscriptions=tuple(s for s in analysis.subscription_records if s.call_id in ids),
     )
-    single = len(analysis.captures) == 1
+    # A capture-wide finding (a flood, a scanner) stays when it cites a kept message;
+    # frame numbers identify a message only when there is one capture.
+    wide = [f for f in analysis.finding_records if f.call_id is None]
+    frames = {store[i].frame for i in indexes} if wide and len(analysis.captures) == 1 else set()
 
     def keep(f: Finding) -> bool:
         if f.call_id is not None:
             return f.call_id in ids
-        # A capture-wide finding (a flood, a scanner) stays when it cites a kept message.
-        return single and any((0, fr) in frames for fr in f.frames)
+        return any(fr in frames for fr in f.frames)
 
     return dataclasses.replace(
         analysis,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 from collections import defaultdict
@@ -16,6 +17,7 @@ import pytest
 from analyzer import analyze
 from analyzer.analysis import Analysis
 from analyzer.cli import main
+from analyzer.findings import Finding
 from analyzer.select import (
     FAILED_OUTCOMES,
     Selection,
@@ -177,3 +179,15 @@ def test_cli_rejects_bad_selection(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["analyze", str(DEMO), "--since", "tomorrow"]) == 2
     assert main(["analyze", str(DEMO), "--calls", "nope", "-o", "/dev/null"]) == 0
     assert "no call has Call-ID 'nope'" in capsys.readouterr().err
+
+
+def test_a_capture_wide_finding_follows_the_frames_it_cites() -> None:
+    # No lab capture has a finding without a Call-ID today, so add one citing frame 22
+    # (the busy call's INVITE).
+    a = _demo()
+    wide = Finding("traffic.flood", "warning", "t", "d", "f", (22, 40))
+    a = dataclasses.replace(a, finding_records=(*a.finding_records, wide))
+    kept = select(a, Selection(calls=("1-15952@127.0.0.1",))).finding_records
+    assert wide in kept
+    other = select(a, Selection(calls=("1-15950@127.0.0.1",))).finding_records
+    assert wide not in other
