@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
+    from .batch.gates import GateResult
     from .select import Selection
 
 
@@ -65,6 +66,8 @@ class Analysis:
     """Indexes of the messages of the selected calls (None: every message)."""
     unselected_calls: tuple[Call, ...] | None = None
     """Every call of the capture when a selection narrowed `call_records`."""
+    gates: tuple[GateResult, ...] = ()
+    """`--fail-on` gates checked against the whole analysis (empty: none asked)."""
 
     # -- records ------------------------------------------------------------
 

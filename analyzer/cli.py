@@ -12,11 +12,13 @@ import shutil
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 
 from . import __version__
 from .analysis import Analysis
+from .batch.gates import GateResult, check_analysis, parse_gates
 from .catalogue import LANGUAGES, default_lang, lookup
 from .catalogue.compare import compare
 from .ingest import Accounting, CaptureError
@@ -26,6 +28,7 @@ from .report import LADDERS, Format, RenderOptions, catalogue, stream, write_tab
 from .select import Selection, capture_day, missing_call_ids, parse_status, parse_time, select
 
 EXIT_OK = 0
+EXIT_GATE = 1
 EXIT_USAGE = 2
 EXIT_UNREADABLE = 3
 
@@ -137,6 +140,67 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="write the packets of the selected calls to FILE (pcapng)",
     )
+    _gate_option(a)
+
+    b = sub.add_parser(
+        "batch",
+        help="analyse a directory of captures in parallel: a report per capture, one "
+        "aggregated report, baselines and gates",
+    )
+    b.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="DIR|GLOB|FILE",
+        help="directories (walked for *.pcap, *.pcapng, *.cap, *.dmp, also .gz), globs "
+        "(quote them; ** recurses) or files",
+    )
+    b.add_argument(
+        "--out",
+        metavar="DIR",
+        help="write a report per capture and the aggregated batch.json (and batch.md, "
+        "batch.junit.xml for those formats) here",
+    )
+    b.add_argument(
+        "--format",
+        action="append",
+        default=[],
+        metavar="FORMAT",
+        help="per-capture report formats, comma-separated or repeated: "
+        + ", ".join(f.value for f in Format)
+        + " (default: json)",
+    )
+    b.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="processes analysing at once (default: one per core)",
+    )
+    b.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on a Dask distributed cluster (tcp://host:8786), one task per capture",
+    )
+    b.add_argument(
+        "--baseline",
+        metavar="PREVIOUS.json",
+        help="an earlier batch.json: report what changed since",
+    )
+    b.add_argument(
+        "--tolerance",
+        type=float,
+        default=10.0,
+        metavar="PCT",
+        help="a count or delay moved when it changed by more than PCT %% of the baseline "
+        "(delays also by more than 10 ms), a ratio when by more than PCT points "
+        "(default: 10)",
+    )
+    _lang_option(b)
+    b.add_argument("--engine", choices=["native", "tshark"], default="native")
+    b.add_argument("--ladder", choices=LADDERS, default="failed")
+    b.add_argument("--redact", action="store_true", help="as for analyze")
+    b.add_argument("--redact-identities", action="store_true", help="as for analyze")
+    _gate_option(b)
 
     e = sub.add_parser("explain", help="explain a SIP response code")
     e.add_argument("code", type=int, metavar="CODE")
@@ -152,11 +216,27 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _gate_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--fail-on",
+        action="append",
+        default=[],
+        metavar="EXPR",
+        help="exit 1 when EXPR holds, e.g. 'ser<95', 'status:5xx>0', 'finding:outbound.*', "
+        "'srd.p95>2s', 'any:calls:failed>0', 'new-finding' (batch --baseline); repeatable "
+        "(docs/batch.md lists every measure)",
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = _parser().parse_args(argv)
     if args.command in ("explain", "compare"):
         return _page(args)
+    if args.command == "batch":
+        from .batch.cli import run_batch  # noqa: PLC0415 - only this command needs it
+
+        return run_batch(args)
     return _analyze(args)
 
 
@@ -185,6 +265,7 @@ def _analyze(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     try:
         statuses = tuple(parse_status(s) for arg in args.status for s in arg.split(",") if s)
+        gates = parse_gates(args.fail_on, baseline=False)
     except ValueError as exc:
         print(f"sip-analyzer: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -213,6 +294,10 @@ def _analyze(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     for missing in missing_call_ids(analysis, selection):
         print(f"sip-analyzer: no call has Call-ID {missing!r}", file=sys.stderr)
+    if gates:
+        # Gates judge the whole capture, whatever the selection shows.
+        analysis = replace(analysis, gates=check_analysis(gates, analysis))
+        report_gates(analysis.gates, str)
     analysis = select(analysis, selection)
     if args.export_pcap:
         code = _export(analysis, args.export_pcap, redactor)
@@ -224,10 +309,24 @@ def _analyze(args: argparse.Namespace) -> int:
         except (OSError, ValueError) as exc:
             print(f"sip-analyzer: cannot write {args.output}: {exc}", file=sys.stderr)
             return EXIT_USAGE
-        return EXIT_OK
+        return gate_exit(analysis.gates)
     width = _width(args.width, args.output)
     render_options = RenderOptions(color=_use_color(args.output), width=width, ladder=args.ladder)
-    return _write(stream(analysis, fmt, render_options), args.output)
+    code = _write(stream(analysis, fmt, render_options), args.output)
+    return code if code != EXIT_OK else gate_exit(analysis.gates)
+
+
+def report_gates(results: Sequence[GateResult], name: Callable[[str], str]) -> None:
+    """One stderr line per tripped gate (the report says the same, with every gate)."""
+    for g in results:
+        if g.tripped:
+            where = f" ({', '.join(name(c) for c in g.captures[:10])})" if g.captures else ""
+            print(f"sip-analyzer: gate {g.gate.text!r} {g.detail}{where}", file=sys.stderr)
+
+
+def gate_exit(results: Sequence[GateResult]) -> int:
+    """Exit code 1 when any gate tripped, else 0."""
+    return EXIT_GATE if any(g.tripped for g in results) else EXIT_OK
 
 
 def _selection(

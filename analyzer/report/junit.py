@@ -63,7 +63,7 @@ _NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
 _NOT_TOKEN = re.compile(r"[^A-Za-z0-9_-]")
 
 
-def _xml(text: str | None, limit: int | None = None) -> str:
+def xml_text(text: str | None, limit: int | None = None) -> str:
     """`text` made inert and legal in XML 1.0 (tab and newline kept)."""
     out = inert(text, limit)
     return _NOT_XML.sub(lambda m: f"\\u{ord(m.group()):04x}", out)
@@ -71,7 +71,7 @@ def _xml(text: str | None, limit: int | None = None) -> str:
 
 def _line(text: str | None, limit: int | None = None) -> str:
     """`_xml` on one line: tab and newline shown as escapes too."""
-    return _xml(text, limit).replace("\t", "\\x09").replace("\n", "\\x0a")
+    return xml_text(text, limit).replace("\t", "\\x09").replace("\n", "\\x0a")
 
 
 def _ms(seconds: float) -> int:
@@ -166,7 +166,7 @@ class _Catalogue:
             lines.append(f"registered reason: {entry.reason}")
         lines.append(f"meaning: {entry.meaning} ({entry.klass}; {', '.join(entry.rfc)})")
         lines.append(f"fix: {entry.fix}")
-        return [_xml(x) for x in lines]
+        return [xml_text(x) for x in lines]
 
 
 def _finding(f: Finding) -> list[str]:
