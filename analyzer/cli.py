@@ -158,7 +158,7 @@ def _parser() -> argparse.ArgumentParser:
         "--out",
         metavar="DIR",
         help="write a report per capture and the aggregated batch.json (and batch.md, "
-        "batch.junit.xml for those formats) here",
+        "batch.junit.xml, batch.html for those formats) here",
     )
     b.add_argument(
         "--format",
@@ -321,7 +321,7 @@ def report_gates(results: Sequence[GateResult], name: Callable[[str], str]) -> N
     for g in results:
         if g.tripped:
             where = f" ({', '.join(name(c) for c in g.captures[:10])})" if g.captures else ""
-            print(f"sip-analyzer: gate {g.gate.text!r} {g.detail}{where}", file=sys.stderr)
+            print(f"sip-analyzer: gate {g.gate.text!r} tripped: {g.detail}{where}", file=sys.stderr)
 
 
 def gate_exit(results: Sequence[GateResult]) -> int:

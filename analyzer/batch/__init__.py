@@ -6,23 +6,7 @@ Modules, in the order a batch uses them: `discover` (which files), `worker` (one
 capture: analyse, write its reports, return its row), `runner` (where workers run),
 `summary` (rows and totals), `diff` (baseline), `gates` (`--fail-on`), `aggregate`
 (the `sip-analyzer-batch/1` document), `report` (it as text), `cli` (the command).
+
+Nothing is imported here: the reporters import `gates`, and `summary` imports the
+reporters, so an eager import would be circular.
 """
-
-from __future__ import annotations
-
-from .aggregate import SCHEMA, comparable, document
-from .gates import Gate, GateResult, check, parse_gate
-from .worker import Job, Result, run
-
-__all__ = [
-    "SCHEMA",
-    "Gate",
-    "GateResult",
-    "Job",
-    "Result",
-    "check",
-    "comparable",
-    "document",
-    "parse_gate",
-    "run",
-]

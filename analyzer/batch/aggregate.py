@@ -12,7 +12,7 @@ from typing import Any
 from .. import __version__
 from . import diff as baseline_diff
 from . import summary
-from .gates import Gate, GateResult, check
+from .gates import Gate, GateResult, check, gate_dict
 from .worker import Result
 
 SCHEMA = "sip-analyzer-batch/1"
@@ -122,21 +122,6 @@ def with_gates(
     total = {**doc["totals"], "unreadable": doc["totals"]["errors"]}
     results = check(gates, total, rows(doc), base["diff"] if base else None)
     return {**doc, "gates": [gate_dict(g) for g in results]}, results
-
-
-def gate_dict(g: GateResult) -> dict[str, Any]:
-    """The `gates[]` record of one checked gate."""
-    return {
-        "expr": g.gate.text,
-        "measure": g.gate.describe(),
-        "scope": "each" if g.gate.each else "totals",
-        "op": g.gate.op,
-        "threshold": g.gate.threshold,
-        "value": None if g.value is None else round(g.value, 6),
-        "tripped": g.tripped,
-        "captures": list(g.captures),
-        "detail": g.detail,
-    }
 
 
 def comparable(doc: Mapping[str, Any]) -> dict[str, Any]:

@@ -273,17 +273,31 @@ def check_analysis(gates: Sequence[Gate], analysis: Analysis) -> tuple[GateResul
     return check(gates, r, {name: r})
 
 
+def gate_dict(g: GateResult) -> dict[str, Any]:
+    """The `gates[]` record of one checked gate."""
+    return {
+        "expr": g.gate.text,
+        "measure": g.gate.describe(),
+        "scope": "each" if g.gate.each else "totals",
+        "op": g.gate.op,
+        "threshold": g.gate.threshold,
+        "value": None if g.value is None else round(g.value, 6),
+        "tripped": g.tripped,
+        "captures": list(g.captures),
+        "detail": g.detail,
+    }
+
+
 def _detail(gate: Gate, value: float | None, tripped: bool, hits: tuple[str, ...]) -> str:
+    del tripped  # the report marks it
     unit = " %" if gate.measure in RATIOS else " ms" if gate.measure in DELAYS else ""
     limit = f"{gate.op} {_num(gate.threshold)}{unit}"
     if gate.each:
         n = len(hits)
-        verdict = "tripped" if tripped else "passed"
-        return f"{verdict}: {n} capture{'s' if n != 1 else ''} with {gate.describe()} {limit}"
+        return f"{n} capture{'s' if n != 1 else ''} with {gate.describe()} {limit}"
     if value is None:
-        return f"passed: {gate.describe()} not measured (nothing to measure it on)"
-    verdict = "tripped" if tripped else "passed"
-    return f"{verdict}: {gate.describe()} = {_num(value)}{unit}, gate {limit}"
+        return f"{gate.describe()} not measured (nothing to measure it on)"
+    return f"{gate.describe()} = {_num(value)}{unit}, gate {limit}"
 
 
 def _num(v: float) -> str:
@@ -303,6 +317,7 @@ __all__ = [
     "baseline_items",
     "check",
     "check_analysis",
+    "gate_dict",
     "measure",
     "parse_gate",
     "parse_gates",

@@ -9,7 +9,7 @@ ElementTree's escaping, as in the per-capture reports.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from rich import box
@@ -20,9 +20,9 @@ from .. import __version__
 from ..correlate import OUTCOMES
 from ..report.interface import RenderOptions
 from ..report.junit import xml_text
-from ..report.markdown import code, prose
+from ..report.markdown import code, gate_items, prose
 from ..report.terminal import console_for
-from ..report.text import inert
+from ..report.text import gate_lines, inert
 from .diff import worse
 
 _RATIOS = ("ser", "seer", "isa", "scr", "ira")
@@ -63,21 +63,6 @@ def summary_line(doc: Mapping[str, Any]) -> str:
         f"{t['calls']} calls ({t['failed_calls']} failed), {t['registrations']} registrations; "
         f"findings {_sev(t)} (error/warning/info)"
     )
-
-
-def gate_lines(gates: Sequence[Mapping[str, Any]]) -> list[tuple[bool, str]]:
-    """(tripped, text) per gate, the captures it names included."""
-    out = []
-    for g in gates:
-        caps = g["captures"]
-        where = ""
-        if caps:
-            shown = ", ".join(inert(c, _NAME_LIMIT) for c in caps[:10])
-            more = f" and {len(caps) - 10} more" if len(caps) > 10 else ""
-            where = f" [{shown}{more}]"
-        mark = "TRIPPED" if g["tripped"] else "passed"
-        out.append((g["tripped"], f"{mark}  {inert(g['expr'], 200)}: {g['detail']}{where}"))
-    return out
 
 
 def diff_lines(diff: Mapping[str, Any]) -> list[str]:
@@ -236,12 +221,7 @@ def markdown(doc: Mapping[str, Any]) -> str:
     lines = ["# sip-analyzer batch report", ""]
     lines += [prose(f"Made by sip-analyzer {__version__}. {summary_line(doc)}."), ""]
     if doc["gates"]:
-        lines += ["## Gates", ""]
-        for tripped, line in gate_lines(doc["gates"]):
-            lines.append(
-                f"- {'**TRIPPED**' if tripped else 'passed'}: {code(line.split('  ', 1)[1], 500)}"
-            )
-        lines.append("")
+        lines += ["## Gates", "", *gate_items(doc["gates"]), ""]
     head = [
         "capture",
         "packets",

@@ -13,6 +13,7 @@ from typing import Any
 
 from .. import __version__
 from ..analysis import Analysis
+from ..batch.gates import gate_dict
 from ..classify import reason_notes, warning_notes
 from ..correlate import (
     Call,
@@ -245,6 +246,7 @@ def _skeleton(analysis: Analysis) -> dict[str, Any]:
         "findings": findings,
         "kpis": kpis_dict(analysis.metrics),
         "summary": summary,
+        "gates": [gate_dict(g) for g in analysis.gates],
     }
 
 

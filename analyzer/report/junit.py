@@ -10,7 +10,9 @@ consumers can rely on its shape:
 - `registrations`: one case per registration (Call-ID holding a REGISTER),
   classname `sip.registrations`;
 - `capture`: one case per error finding that no call or registration owns
-  (no Call-ID, or one without a record), classname `sip.capture`.
+  (no Call-ID, or one without a record), classname `sip.capture`;
+- `gates`, only when `--fail-on` gates were given: one case per gate,
+  classname `sip.gates`, failed when the gate tripped.
 
 So every Call-ID of the (selected) analysis is exactly one case. A case
 FAILS when its outcome failed (`analyzer.select.FAILED_OUTCOMES` for calls;
@@ -337,7 +339,7 @@ def _capture_notes(analysis: Analysis) -> list[str]:
 
 
 def _suites(analysis: Analysis) -> list[_Suite]:
-    """The three suites of the report, cases in record order."""
+    """The suites of the report (three, four with gates), cases in record order."""
     cat = _Catalogue(analysis)
     by_call: dict[str, list[Finding]] = defaultdict(list)
     for f in analysis.finding_records:
@@ -370,7 +372,18 @@ def _suites(analysis: Analysis) -> list[_Suite]:
             capture.cases.append(_capture_case(f))
         else:
             capture.out += _finding(f)
-    return [calls, registrations, capture]
+    suites = [calls, registrations, capture]
+    if analysis.gates:
+        gates = _Suite("gates")
+        for g in analysis.gates:
+            case = _Case("sip.gates", _line(g.gate.text), 0)
+            if g.tripped:
+                case.failure = ("gate", _line(g.detail), "\n".join(_line(c) for c in g.captures))
+            else:
+                case.out.append(_line(g.detail))
+            gates.cases.append(case)
+        suites.append(gates)
+    return suites
 
 
 def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from .. import __version__
 from ..analysis import Analysis
+from ..batch.gates import gate_dict
 from ..catalogue import text
 from .interface import RenderOptions
 from .ladder import Ladder, arrow_text, call_filter, ladder, ladder_calls, plain
@@ -27,7 +30,7 @@ from .terminal import (
     short_uri,
     timestamp,
 )
-from .text import inert
+from .text import gate_lines, inert
 
 MAX_LADDERS = 100
 """Ladders drawn per report; a selection (`--calls`) narrows what is drawn."""
@@ -97,6 +100,7 @@ def render(analysis: Analysis, options: RenderOptions) -> str:
     if analysis.selection is not None:
         lines += [_selection_line(analysis), ""]
     _captures(lines, analysis)
+    _gates(lines, analysis)
     _summary(lines, analysis)
     _findings(lines, analysis)
     _metrics(lines, analysis)
@@ -148,6 +152,23 @@ def _captures(lines: list[str], analysis: Analysis) -> None:
             lines.append(f"> {prose(text(lang, 'report.unparsed'))}: {code(errs)}")
     if lines[-1] != "":
         lines.append("")
+
+
+def _gates(lines: list[str], analysis: Analysis) -> None:
+    if not analysis.gates:
+        return
+    lines += [f"## {prose(text(analysis.lang, 'report.gates'))}", ""]
+    lines += gate_items([gate_dict(g) for g in analysis.gates])
+    lines.append("")
+
+
+def gate_items(gates: Sequence[Mapping[str, Any]]) -> list[str]:
+    """A list item per gate: the verdict in bold when tripped, the rest in a code span."""
+    out = []
+    for tripped, line in gate_lines(gates):
+        verdict, rest = line.split("  ", 1)
+        out.append(f"- {'**' + verdict + '**' if tripped else verdict}: {code(rest, 500)}")
+    return out
 
 
 def _summary(lines: list[str], analysis: Analysis) -> None:

@@ -16,12 +16,13 @@ from rich.table import Table
 from rich.text import Text
 
 from ..analysis import Analysis
+from ..batch.gates import gate_dict
 from ..catalogue import text
 from ..classify import reason_notes, warning_notes
 from ..correlate import Delay, Ratio
 from ..sip import SipMessage, address_uri
 from .interface import RenderOptions
-from .text import inert
+from .text import gate_lines, inert
 
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 _OUTCOME_STYLE = {
@@ -70,6 +71,7 @@ def render(analysis: Analysis, options: RenderOptions) -> str:
         )
         console.print(Text(line, style="bold"))
         console.print()
+    _gates(console, analysis)
     _outcomes(console, analysis)
     _metrics(console, analysis)
     _responses(console, analysis)
@@ -110,6 +112,15 @@ def _captures(console: Console, analysis: Analysis) -> None:
             errs = ", ".join(f"{k}: {v}" for k, v in sorted(a.sip_errors.items()))
             unparsed = text(lang, "report.unparsed")
             console.print(Text(f"{unparsed}: {inert(errs)}", style="yellow"))
+
+
+def _gates(console: Console, analysis: Analysis) -> None:
+    if not analysis.gates:
+        return
+    console.print(Text(text(analysis.lang, "report.gates"), style="bold"))
+    for tripped, line in gate_lines([gate_dict(g) for g in analysis.gates]):
+        console.print(Text(f"  {line}", style="bold red" if tripped else "green"))
+    console.print()
 
 
 def _outcomes(console: Console, analysis: Analysis) -> None:
