@@ -47,6 +47,7 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
 _GATE = re.compile(
     r"""^\s*(?:(?P<scope>any):)?
     (?P<name>[a-z][a-z0-9_-]*)
+    (?:\.(?P<stat>[a-z0-9]+))?
     (?::(?P<arg>[^<>=!\s]+))?
     (?:\s*(?P<op><=|>=|==|!=|<|>)\s*(?P<num>-?[0-9]+(?:\.[0-9]+)?)\s*(?P<unit>ms|s|%)?)?
     \s*$""",
@@ -107,8 +108,10 @@ def parse_gate(text: str) -> Gate:
     name, arg, unit = m["name"], m["arg"], m["unit"]
     op = m["op"] or ">"
     threshold = float(m["num"]) if m["num"] is not None else 0.0
+    if m["stat"] is not None and (name not in DELAYS or arg):
+        raise ValueError(f"--fail-on {text!r}: only a delay has a statistic (srd.p95)")
     if name in DELAYS:
-        stat = arg or "p95"
+        stat = m["stat"] or "p95"
         if stat not in STATS:
             raise ValueError(f"--fail-on {text!r}: a delay's statistic is one of {STATS}")
         arg = stat
