@@ -182,6 +182,13 @@ def _parser() -> argparse.ArgumentParser:
         help="run on a Dask distributed cluster (tcp://host:8786), one task per capture",
     )
     b.add_argument(
+        "--scheduler-timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="how long to try reaching the --scheduler (default: 30)",
+    )
+    b.add_argument(
         "--baseline",
         metavar="PREVIOUS.json",
         help="an earlier batch.json: report what changed since",

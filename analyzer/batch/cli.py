@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import socket
 import sys
 import time
@@ -23,7 +24,7 @@ from typing import Any
 from ..cli import EXIT_OK, EXIT_UNREADABLE, EXIT_USAGE, gate_exit, report_gates
 from ..report import Format, RenderOptions
 from ..report.text import inert
-from . import aggregate, report
+from . import aggregate, html_index, report
 from .discover import find
 from .gates import parse_gates
 from .runner import SchedulerError, default_workers, run_dask, run_local
@@ -32,6 +33,7 @@ from .worker import Job, Result
 AGGREGATED = {
     Format.MARKDOWN: ("batch.md", report.markdown),
     Format.JUNIT: ("batch.junit.xml", report.junit),
+    Format.HTML: ("batch.html", html_index.render),
 }
 """Aggregated reports written besides batch.json when their format is asked for."""
 
@@ -115,7 +117,9 @@ def run_batch(args: argparse.Namespace) -> int:
         with _progress(len(jobs)) as progress:
             results = list(
                 _tracked(
-                    run_dask(jobs, args.scheduler) if args.scheduler else run_local(jobs, workers),
+                    run_dask(jobs, args.scheduler, args.scheduler_timeout)
+                    if args.scheduler
+                    else run_local(jobs, workers),
                     progress,
                 )
             )
@@ -145,7 +149,7 @@ def run_batch(args: argparse.Namespace) -> int:
         if code != EXIT_OK:
             return code
     color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    width = os.get_terminal_size().columns if color else 120
+    width = shutil.get_terminal_size((120, 40)).columns
     sys.stdout.write(report.terminal(doc, RenderOptions(color=color, width=width)))
     sys.stdout.flush()
     report_gates(checked, lambda c: inert(c, 120))

@@ -49,10 +49,14 @@ _NEUTRAL_OUTCOMES = frozenset({"redirected", "incomplete"})
 # -- escaping -----------------------------------------------------------------
 
 
-def _e(value: object, limit: int | None = None) -> str:
-    """Any value as HTML text or attribute value: control characters made visible,
-    then `&`, `<`, `>`, `"` and `'` escaped."""
+def escape(value: object, limit: int | None = None) -> str:
+    """Any value as HTML text or attribute value: control characters and bidi
+    overrides made visible (`inert`), optionally shortened to `limit` characters,
+    then `&`, `<`, `>`, `"` and `'` escaped. Safe for untrusted capture strings."""
     return html.escape(inert(str(value), limit), quote=True)
+
+
+_e = escape  # the short name this module uses throughout
 
 
 _SLOTS = re.compile("[\ue000-\ue0ff]")
@@ -101,8 +105,13 @@ def _outcome_class(outcome: str) -> str:
     return "bad"
 
 
-def _badge(outcome: str) -> str:
+def badge(outcome: str) -> str:
+    """A call or registration outcome as a coloured pill (`good`, `mild`, `neutral` or
+    `bad`, styled by `BASE_STYLE`)."""
     return f'<span class="badge {_outcome_class(outcome)}">{_e(outcome)}</span>'
+
+
+_badge = badge
 
 
 def _frames(frames: Iterable[int]) -> str:
@@ -682,7 +691,7 @@ def _call_link(anchors: dict[str, str], call_id: str) -> str:
 
 # -- style, markers and script ------------------------------------------------------------
 
-_STYLE = """
+BASE_STYLE = """
 :root{--fg:#1f2933;--muted:#5f6b7a;--bg:#fff;--panel:#f5f7fa;--line:#dde3ea;--accent:#1d5fd1;
 --good:#16803c;--good-bg:#e6f4ea;--mild:#a15c00;--mild-bg:#fff3dc;--bad:#c0262d;--bad-bg:#fdeaea;
 --neutral:#52606d;--neutral-bg:#eef1f4;--info:#0b6aa2;--info-bg:#e5f2fa;
@@ -737,6 +746,14 @@ white-space:nowrap;line-height:20px}
 .badge.bad,.badge.sev-error{color:var(--bad);background:var(--bad-bg)}
 .badge.neutral{color:var(--neutral);background:var(--neutral-bg)}
 .badge.sev-info{color:var(--info);background:var(--info-bg)}
+"""
+"""The report's palette (light and dark), typography, header, tables, `.num` cells,
+notes, stat tiles and badges: the part of its style other pages (the batch index)
+share. Ends with a newline, so more rules can follow."""
+
+_STYLE = (
+    BASE_STYLE
+    + """\
 h3.sev-error{color:var(--bad)}h3.sev-warning{color:var(--mild)}h3.sev-info{color:var(--info)}
 table.outcomes td.total{font-weight:600}
 table.responses{width:100%}
@@ -828,6 +845,7 @@ svg.markers{position:absolute;width:0;height:0;overflow:hidden}
 @media print{nav,.controls,.hint,footer{display:none}header.top{background:none}
 td.time::before{content:none}}
 """
+)
 
 _MARKERS = (
     '<svg class="markers" aria-hidden="true" focusable="false"><defs>'
@@ -978,10 +996,18 @@ SCRIPT = """
 })();
 """
 
-CSP = (
-    "default-src 'none'; style-src 'unsafe-inline'; "
-    f"script-src 'sha256-{base64.b64encode(hashlib.sha256(SCRIPT.encode()).digest()).decode()}'; "
-    "base-uri 'none'; form-action 'none'"
-)
+
+def csp_for(script: str) -> str:
+    """A Content-Security-Policy for a self-contained page: no network at all, inline
+    style, and only `script` (by its SHA-256, over its UTF-8 text exactly as inlined)."""
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    return (
+        "default-src 'none'; style-src 'unsafe-inline'; "
+        f"script-src 'sha256-{digest}'; "
+        "base-uri 'none'; form-action 'none'"
+    )
+
+
+CSP = csp_for(SCRIPT)
 """The page's Content-Security-Policy: no network at all, inline style, and only the
 script above (by its hash)."""

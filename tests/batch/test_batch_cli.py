@@ -407,6 +407,6 @@ def test_an_unreachable_scheduler_is_a_usage_error(
 ) -> None:
     pytest.importorskip("distributed")
     # Port 9 (discard) on loopback: nothing listens, the connection is refused.
-    code = main(["batch", str(lab), "--scheduler", "tcp://127.0.0.1:9"])
+    code = main(["batch", str(lab), "--scheduler", "tcp://127.0.0.1:9", "--scheduler-timeout", "2"])
     assert code == 2
     assert "cannot reach the Dask scheduler" in capsys.readouterr().err

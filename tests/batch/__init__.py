@@ -1,0 +1,1 @@
+"""Tests of `sip-analyzer batch` and its aggregated reports."""
