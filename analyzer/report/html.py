@@ -23,13 +23,14 @@ from collections.abc import Iterable, Iterator
 
 from .. import __version__
 from ..analysis import Analysis
+from ..batch.gates import gate_dict
 from ..catalogue import text
 from ..correlate import Call
 from ..select import error_call_ids, is_failed
 from .interface import RenderOptions
 from .ladder import Ladder, call_filter, ladder, ladder_calls
 from .terminal import metric_rows, ms, response_groups, short_uri, timestamp
-from .text import inert
+from .text import gate_lines, inert
 
 MAX_CALL_ROWS = 2000
 """Rows of the call table; more calls are counted and left to `--format json`."""
@@ -144,6 +145,7 @@ def _document(analysis: Analysis, options: RenderOptions) -> Iterator[str]:
     yield _header(analysis)
     yield "<main>\n"
     yield _captures(analysis)
+    yield _gates(analysis)
     yield _summary(analysis)
     yield _findings(analysis)
     yield _metrics(analysis)
@@ -237,6 +239,23 @@ def _captures(analysis: Analysis) -> str:
     return (
         f'<section id="captures">\n<h2>{_t(lang, "report.captures")}</h2>\n'
         f"{_table(head, rows, 'captures')}{warnings}</section>\n"
+    )
+
+
+def _gates(analysis: Analysis) -> str:
+    """`--fail-on` gates, when given: a badge per gate, tripped ones first in colour."""
+    if not analysis.gates:
+        return ""
+    items = []
+    for tripped, line in gate_lines([gate_dict(g) for g in analysis.gates]):
+        verdict, rest = line.split("  ", 1)
+        cls = "bad" if tripped else "good"
+        items.append(
+            f'<li><span class="badge {cls}">{_e(verdict)}</span> <code>{_e(rest)}</code></li>'
+        )
+    return (
+        f'<section id="gates">\n<h2>{_t(analysis.lang, "report.gates")}</h2>\n'
+        f'<ul class="plain">{"".join(items)}</ul>\n</section>\n'
     )
 
 

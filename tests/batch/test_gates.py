@@ -178,6 +178,7 @@ def test_analyze_fail_on_sets_the_exit_code_and_the_reports_say_which(
         ("terminal", "TRIPPED  status:486:"),
         ("markdown", "**TRIPPED**:"),
         ("junit", '<testcase classname="sip.gates" name="status:486"'),
+        ("html", '<span class="badge bad">TRIPPED</span> <code>status:486:'),
     ):
         target = tmp_path / f"r.{fmt}"
         assert (
