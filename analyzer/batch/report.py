@@ -89,7 +89,7 @@ def diff_lines(diff: Mapping[str, Any]) -> list[str]:
             f"×{item['count']}: {inert(item['title'], 200)}"
         )
     for item in diff["moved"]:
-        tag = "worse" if item["worse"] else "moved"
+        tag = {True: "worse", False: "better", None: "moved"}[item["worse"]]
         lines.append(f"{tag}: {cap(item)}: {item['measure']} {_change(item)}")
     for item in diff["gone_statuses"]:
         lines.append(f"response code gone: {cap(item)}: {item['status']}")
@@ -104,18 +104,11 @@ def terminal(doc: Mapping[str, Any], options: RenderOptions) -> str:
     console.print(Text(f"sip-analyzer batch: {summary_line(doc)}", style="bold"))
     console.print()
     table = Table(box=box.SIMPLE_HEAD, title="Captures", title_justify="left")
-    for name, right in (
-        ("capture", False),
-        ("packets", True),
-        ("SIP msgs", True),
-        ("calls", True),
-        ("answered", True),
-        ("failed", True),
-        ("SER", True),
-        ("findings E/W/I", True),
-        ("status", False),
-    ):
-        table.add_column(name, justify="right" if right else "left", no_wrap=True)
+    # Numbers never wrap or shorten; a long capture name folds instead.
+    table.add_column("capture", overflow="fold", ratio=1)
+    for name in ("packets", "SIP msgs", "calls", "answered", "failed", "SER", "E/W/I"):
+        table.add_column(name, justify="right", no_wrap=True, min_width=len(name))
+    table.add_column("status", no_wrap=True)
     for c in doc["captures"]:
         if c["status"] != "ok":
             table.add_row(
@@ -147,7 +140,7 @@ def terminal(doc: Mapping[str, Any], options: RenderOptions) -> str:
         str(t["failed_calls"]),
         _pct(t["kpis"]["ser"]["value"]),
         _sev(t),
-        f"{t['analysed']}/{t['captures']} analysed",
+        f"{t['analysed']}/{t['captures']}",
     )
     console.print(table)
     for c in doc["captures"]:
