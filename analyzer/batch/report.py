@@ -24,6 +24,7 @@ from ..report.markdown import code, gate_items, prose
 from ..report.terminal import console_for
 from ..report.text import gate_lines, inert
 from .diff import worse
+from .html_index import report_href
 
 _RATIOS = ("ser", "seer", "isa", "scr", "ira")
 _DELAYS = ("setup", "ring", "srd", "srd_failed", "sdd", "sdt", "rrd")
@@ -230,8 +231,9 @@ def markdown(doc: Mapping[str, Any]) -> str:
     for c in doc["captures"]:
         name = code(c["key"], _NAME_LIMIT, table=True)
         report = c["reports"].get("markdown") or c["reports"].get("html")
-        if report:
-            name += f" ([report](<{_link(report)}>))"
+        href = report_href(report) if report else None
+        if href:
+            name += f" ([report](<{href}>))"
         if c["status"] != "ok":
             err = c["error"]
             rows.append(
@@ -314,12 +316,6 @@ def markdown(doc: Mapping[str, Any]) -> str:
 
 def _md_row(cells: list[str]) -> str:
     return "| " + " | ".join(cells) + " |"
-
-
-def _link(rel: str) -> str:
-    # A relative path from the output directory; <> and spaces are escaped for the
-    # angle-bracket link form.
-    return rel.replace("%", "%25").replace(" ", "%20").replace("<", "%3C").replace(">", "%3E")
 
 
 def junit(doc: Mapping[str, Any]) -> str:
