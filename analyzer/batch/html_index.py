@@ -20,7 +20,7 @@ from urllib.parse import quote
 from .. import __version__
 from ..catalogue import lookup, text
 from ..correlate import OUTCOMES, REG_OUTCOMES
-from ..report.html import BASE_STYLE, badge, csp_for, escape
+from ..report.html import BASE_STYLE, SORT_SCRIPT, badge, csp_for, escape
 from ..report.terminal import ms
 from .aggregate import SCHEMA
 
@@ -744,11 +744,15 @@ table.findings td.example{color:var(--muted);max-width:560px;overflow-wrap:anywh
 # The page's only script. It reorders and shows/hides rows already in the page and sets
 # text only through `textContent`; it reads no capture text into markup. Keep it ASCII:
 # its SHA-256 in the CSP is computed over exactly these characters.
-SCRIPT = """
+SCRIPT = (
+    """
 (() => {
   "use strict";
   const doc = document;
   doc.documentElement.classList.add("js");
+"""
+    + SORT_SCRIPT
+    + """
 
   function sortable(table) {
     const tbody = table.tBodies[0];
@@ -760,22 +764,8 @@ SCRIPT = """
       const numeric = heads[col].getAttribute("data-type") === "num";
       sortDir = sortCol === col ? -sortDir : 1;
       sortCol = col;
-      const keyed = rows.map((row, n) => {
-        const cell = row.cells[col];
-        let k = cell.hasAttribute("data-v") ? cell.getAttribute("data-v") : cell.textContent;
-        k = k.trim();
-        const empty = k === "";
-        if (numeric) k = empty ? 0 : Number(k); else k = k.toLowerCase();
-        return {k: k, empty: empty, n: n, row: row};
-      });
-      keyed.sort((a, b) => {
-        if (a.empty !== b.empty) return a.empty ? 1 : -1;
-        let c = 0;
-        if (numeric) c = a.k - b.k; else c = a.k < b.k ? -1 : (a.k > b.k ? 1 : 0);
-        return c * sortDir || a.n - b.n;
-      });
       const frag = doc.createDocumentFragment();
-      for (const item of keyed) frag.appendChild(item.row);
+      for (const row of sortedRows(rows, col, numeric, sortDir)) frag.appendChild(row);
       tbody.appendChild(frag);
       heads.forEach((th, j) => {
         const dir = sortDir > 0 ? "ascending" : "descending";
@@ -829,6 +819,6 @@ SCRIPT = """
   filter();
 })();
 """
-
+)
 CSP = csp_for(SCRIPT)
 """The page's Content-Security-Policy: no network, inline style, only the script above."""

@@ -44,6 +44,23 @@ def _sev(row: Mapping[str, Any]) -> str:
     return f"{s['error']}/{s['warning']}/{s['info']}"
 
 
+NUMBER_COLUMNS = ("packets", "SIP msgs", "calls", "answered", "failed", "SER", "E/W/I")
+"""The numbers of a capture's row in the terminal and Markdown tables."""
+
+
+def _cells(row: Mapping[str, Any]) -> list[str]:
+    """A row's (or the totals') `NUMBER_COLUMNS`, as text."""
+    return [
+        str(row["accounting"]["packets"]),
+        str(row["accounting"]["sip_messages"]),
+        str(row["calls"]),
+        str(row["outcomes"]["answered"]),
+        str(row["failed_calls"]),
+        _pct(row["kpis"]["ser"]["value"]),
+        _sev(row),
+    ]
+
+
 def _change(m: Mapping[str, Any]) -> str:
     unit = f" {m['unit']}" if m["unit"] else ""
     sign = "+" if m["change"] > 0 else ""
@@ -107,7 +124,7 @@ def terminal(doc: Mapping[str, Any], options: RenderOptions) -> str:
     table = Table(box=box.SIMPLE_HEAD, title="Captures", title_justify="left")
     # Numbers never wrap or shorten; a long capture name folds instead.
     table.add_column("capture", overflow="fold", ratio=1)
-    for name in ("packets", "SIP msgs", "calls", "answered", "failed", "SER", "E/W/I"):
+    for name in NUMBER_COLUMNS:
         table.add_column(name, justify="right", no_wrap=True, min_width=len(name))
     table.add_column("status", no_wrap=True)
     for c in doc["captures"]:
@@ -118,31 +135,18 @@ def terminal(doc: Mapping[str, Any], options: RenderOptions) -> str:
                 Text(c["error"]["kind"], style="bold red"),
             )
             continue
-        failed = c["failed_calls"]
+        cells = _cells(c)
         table.add_row(
             Text(inert(c["key"], _NAME_LIMIT)),
-            str(c["accounting"]["packets"]),
-            str(c["accounting"]["sip_messages"]),
-            str(c["calls"]),
-            str(c["outcomes"]["answered"]),
-            Text(str(failed), style="yellow" if failed else ""),
-            _pct(c["kpis"]["ser"]["value"]),
-            Text(_sev(c), style="bold red" if c["findings_by_severity"]["error"] else ""),
+            *cells[:4],
+            Text(cells[4], style="yellow" if c["failed_calls"] else ""),
+            cells[5],
+            Text(cells[6], style="bold red" if c["findings_by_severity"]["error"] else ""),
             "ok",
         )
     t = doc["totals"]
     table.add_section()
-    table.add_row(
-        Text("totals", style="bold"),
-        str(t["accounting"]["packets"]),
-        str(t["accounting"]["sip_messages"]),
-        str(t["calls"]),
-        str(t["outcomes"]["answered"]),
-        str(t["failed_calls"]),
-        _pct(t["kpis"]["ser"]["value"]),
-        _sev(t),
-        f"{t['analysed']}/{t['captures']}",
-    )
+    table.add_row(Text("totals", style="bold"), *_cells(t), f"{t['analysed']}/{t['captures']}")
     console.print(table)
     for c in doc["captures"]:
         if c["status"] != "ok":
@@ -216,17 +220,7 @@ def markdown(doc: Mapping[str, Any]) -> str:
     lines += [prose(f"Made by sip-analyzer {__version__}. {summary_line(doc)}."), ""]
     if doc["gates"]:
         lines += ["## Gates", "", *gate_items(doc["gates"]), ""]
-    head = [
-        "capture",
-        "packets",
-        "SIP messages",
-        "calls",
-        "answered",
-        "failed",
-        "SER",
-        "findings E/W/I",
-        "status",
-    ]
+    head = ["capture", *NUMBER_COLUMNS, "status"]
     rows = []
     for c in doc["captures"]:
         name = code(c["key"], _NAME_LIMIT, table=True)
@@ -236,46 +230,11 @@ def markdown(doc: Mapping[str, Any]) -> str:
             name += f" ([report](<{href}>))"
         if c["status"] != "ok":
             err = c["error"]
-            rows.append(
-                [
-                    name,
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    f"{err['kind']}: {code(err['message'], 300, table=True)}",
-                ]
-            )
+            status = f"{err['kind']}: {code(err['message'], 300, table=True)}"
+            rows.append([name, *[""] * len(NUMBER_COLUMNS), status])
             continue
-        rows.append(
-            [
-                name,
-                str(c["accounting"]["packets"]),
-                str(c["accounting"]["sip_messages"]),
-                str(c["calls"]),
-                str(c["outcomes"]["answered"]),
-                str(c["failed_calls"]),
-                _pct(c["kpis"]["ser"]["value"]),
-                _sev(c),
-                "ok",
-            ]
-        )
-    rows.append(
-        [
-            "**totals**",
-            str(t["accounting"]["packets"]),
-            str(t["accounting"]["sip_messages"]),
-            str(t["calls"]),
-            str(t["outcomes"]["answered"]),
-            str(t["failed_calls"]),
-            _pct(t["kpis"]["ser"]["value"]),
-            _sev(t),
-            f"{t['analysed']}/{t['captures']} analysed",
-        ]
-    )
+        rows.append([name, *_cells(c), "ok"])
+    rows.append(["**totals**", *_cells(t), f"{t['analysed']}/{t['captures']} analysed"])
     lines += ["## Captures", "", _md_row(head), _md_row(["---"] + ["---:"] * 7 + ["---"])]
     lines += [_md_row(r) for r in rows]
     lines.append("")

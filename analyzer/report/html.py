@@ -880,11 +880,38 @@ _MARKERS = (
 # The page's only script. It reorders and shows/hides elements already in the page
 # and sets text only through `textContent`; it reads no capture text into markup.
 # Keep it ASCII: its SHA-256 in the CSP is computed over exactly these characters.
-SCRIPT = """
+SORT_SCRIPT = """
+  // Rows ordered by column `col` (`dir` 1 or -1): numbers or case-blind text, a cell's
+  // data-v before its text, empty cells last, ties in their first order.
+  function sortedRows(rows, col, numeric, dir) {
+    const keyed = rows.map((row, n) => {
+      const cell = row.cells[col];
+      let k = cell.hasAttribute("data-v") ? cell.getAttribute("data-v") : cell.textContent;
+      k = k.trim();
+      const empty = k === "";
+      if (numeric) k = empty ? 0 : Number(k); else k = k.toLowerCase();
+      return {k: k, empty: empty, n: n, row: row};
+    });
+    keyed.sort((a, b) => {
+      if (a.empty !== b.empty) return a.empty ? 1 : -1;
+      let c = 0;
+      if (numeric) c = a.k - b.k; else c = a.k < b.k ? -1 : (a.k > b.k ? 1 : 0);
+      return c * dir || a.n - b.n;
+    });
+    return keyed.map((item) => item.row);
+  }
+"""
+"""The row sort both pages' tables use (inlined into each page's one script)."""
+
+SCRIPT = (
+    """
 (() => {
   "use strict";
   const doc = document;
   doc.documentElement.classList.add("js");
+"""
+    + SORT_SCRIPT
+    + """
   const table = doc.getElementById("call-table");
   if (!table) return;
   const tbody = table.tBodies[0];
@@ -934,22 +961,8 @@ SCRIPT = """
     const numeric = heads[col].getAttribute("data-type") === "num";
     sortDir = sortCol === col ? -sortDir : 1;
     sortCol = col;
-    const keyed = rows.map((row, n) => {
-      const cell = row.cells[col];
-      let k = cell.hasAttribute("data-v") ? cell.getAttribute("data-v") : cell.textContent;
-      k = k.trim();
-      const empty = k === "";
-      if (numeric) k = empty ? 0 : Number(k); else k = k.toLowerCase();
-      return {k: k, empty: empty, n: n, row: row};
-    });
-    keyed.sort((a, b) => {
-      if (a.empty !== b.empty) return a.empty ? 1 : -1;
-      let c = 0;
-      if (numeric) c = a.k - b.k; else c = a.k < b.k ? -1 : (a.k > b.k ? 1 : 0);
-      return c * sortDir || a.n - b.n;
-    });
     const frag = doc.createDocumentFragment();
-    for (const item of keyed) frag.appendChild(item.row);
+    for (const row of sortedRows(rows, col, numeric, sortDir)) frag.appendChild(row);
     tbody.appendChild(frag);
     if (open) open.row.after(open.tr);
     heads.forEach((th, j) => {
@@ -1014,6 +1027,7 @@ SCRIPT = """
   if (location.hash.startsWith("#call-")) reveal(location.hash.slice(1));
 })();
 """
+)
 
 
 def csp_for(script: str) -> str:
