@@ -3,6 +3,7 @@ measured in bench/, not in unit tests)."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import struct
 import subprocess
@@ -86,6 +87,68 @@ def test_ingest_bench_runs_on_a_small_capture(tmp_path: Path) -> None:
     assert (row["target"], row["met"]) == ("—", "—")  # no target for this capture
     assert "machine: " in res.stdout
     assert "pinned to core" in res.stdout or "not pinned" in res.stdout
+
+
+BATCH_COLUMNS = (
+    "runner",
+    "workers",
+    "captures",
+    "best wall (s)",
+    "run.seconds (s)",
+    "captures/min",
+    "speed-up vs 1",
+    "efficiency",
+    "vs tshark",
+    "others (cores)",
+)
+
+
+def test_batch_bench_runs_on_a_few_lab_captures() -> None:
+    res = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "batch_bench.py"),
+            *("--copies", "1", "--no-load", "--rounds", "1", "--workers", "1,2", "--limit", "8"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert res.returncode == 0, res.stderr
+    found = re.search(r"^capture set: (\d+) files \(1 copy of 8 lab captures\)", res.stdout, re.M)
+    assert found is not None, res.stdout
+    files = int(found.group(1))
+    assert files == 8
+    lines = [line for line in res.stdout.splitlines() if line.startswith("|")]
+    header = [cell.strip() for cell in lines[0].strip("|").split("|")]
+    assert tuple(header) == BATCH_COLUMNS
+    rows = [
+        dict(zip(header, (c.strip() for c in line.strip("|").split("|")), strict=True))
+        for line in lines[2:]
+    ]
+    runners = ["sip-analyzer batch"]
+    if shutil.which("tshark") is not None:
+        runners.append("tshark -z sip,stat")
+    assert [(r["runner"], r["workers"]) for r in rows] == [
+        (runner, k) for runner in runners for k in ("1", "2")
+    ]
+    for row in rows:
+        assert _number(row["captures"]) == files
+        wall = _number(row["best wall (s)"])
+        assert 0 < wall < 300
+        per_minute = files / wall * 60
+        assert abs(_number(row["captures/min"]) - per_minute) <= 0.02 * per_minute + 1
+        assert 0 <= _number(row["others (cores)"]) <= 64
+    assert rows[0]["speed-up vs 1"] == "1.00×"
+    assert rows[0]["efficiency"] == "100 %"
+    for row in rows[:2]:
+        assert 0 <= _number(row["run.seconds (s)"]) <= _number(row["best wall (s)"])
+        if len(runners) == 1:
+            assert row["vs tshark"] == "—"
+        else:
+            assert _number(row["vs tshark"]) > 0
+    assert "machine: " in res.stdout
 
 
 def _records(path: Path) -> list[tuple[float, bytes]]:
