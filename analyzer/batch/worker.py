@@ -96,20 +96,13 @@ def run(job: Job) -> Result:
     except OSError:
         size = None
 
+    def result(**fields: Any) -> Result:
+        return Result(job.key, job.path, size, time.monotonic() - start, worker=worker, **fields)
+
     def failed(
         kind: str, message: str, row: dict[str, Any] | None = None, metrics: Metrics | None = None
     ) -> Result:
-        return Result(
-            job.key,
-            job.path,
-            size,
-            time.monotonic() - start,
-            row=row,
-            metrics=metrics,
-            error=message,
-            error_kind=kind,
-            worker=worker,
-        )
+        return result(row=row, metrics=metrics, error=message, error_kind=kind)
 
     redactor = (
         Redactor(identities=job.redact_identities) if job.redact or job.redact_identities else None
@@ -145,16 +138,7 @@ def run(job: Job) -> Result:
                     "internal", _last_lines(traceback.format_exc()), row, analysis.metrics
                 )
             reports[name] = rel
-    return Result(
-        job.key,
-        job.path,
-        size,
-        time.monotonic() - start,
-        row=row,
-        metrics=analysis.metrics,
-        reports=reports,
-        worker=worker,
-    )
+    return result(row=row, metrics=analysis.metrics, reports=reports)
 
 
 def _last_lines(tb: str, n: int = 6) -> str:

@@ -410,3 +410,27 @@ def test_an_unreachable_scheduler_is_a_usage_error(
     code = main(["batch", str(lab), "--scheduler", "tcp://127.0.0.1:9", "--scheduler-timeout", "2"])
     assert code == 2
     assert "cannot reach the Dask scheduler" in capsys.readouterr().err
+
+
+def test_a_report_that_cannot_be_written_is_that_captures_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    lab = tmp_path / "lab"
+    lab.mkdir()
+    for name in ("udp4-busy.pcap", "udp4-answered.pcap"):
+        shutil.copy(CAPTURES / name, lab / name)
+    out = tmp_path / "out"
+    (out / "udp4-busy.pcap.json").mkdir(parents=True)  # in the way of the report
+    run = batch(capsys, lab, out, "--workers", "1", "--format", "json")
+    assert run.code == 0
+    rows = {c["key"]: c for c in run.doc["captures"]}
+    busy = rows["udp4-busy.pcap"]
+    assert busy["status"] == "error"
+    assert busy["error"]["kind"] == "write"
+    assert "udp4-busy.pcap.json" in busy["error"]["message"]
+    # Analysed all the same: its measures count in the totals.
+    assert busy["calls"] == 3
+    assert run.doc["totals"]["analysed"] == 2
+    assert run.doc["totals"]["calls"] == busy["calls"] + rows["udp4-answered.pcap"]["calls"]
+    assert rows["udp4-answered.pcap"]["status"] == "ok"
+    jsonschema.validate(run.doc, schema())
