@@ -24,6 +24,8 @@ FAILED_OUTCOMES = frozenset(
 )
 """Call outcomes that count as failed: the call did not happen for a reason other than
 the caller giving up (`cancelled`), a redirect, or the capture ending (`incomplete`)."""
+REG_FAILED_OUTCOMES = frozenset({"auth_failed", "failed", "no_response"})
+"""Registration outcomes that count as failed (`incomplete`: the capture ended first)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..correlate import OUTCOMES, REG_OUTCOMES
-from ..select import FAILED_OUTCOMES
+from ..select import REG_FAILED_OUTCOMES
 
 if TYPE_CHECKING:
     from ..analysis import Analysis
@@ -32,9 +32,6 @@ ACCOUNTING = ("packets", "sip_messages", "skipped", "sip_errors", "tcp_gaps", "w
 """Accounting counts."""
 BASELINE = ("new-finding", "new-status", "moved", "worse", "appeared", "disappeared")
 """Measures that count items of the baseline diff (need `--baseline`)."""
-
-REG_FAILED = frozenset({"auth_failed", "failed", "no_response"})
-"""Registration outcomes that `registrations:failed` counts."""
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
     "<=": operator.le,
@@ -181,7 +178,7 @@ def measure(gate: Gate, row: Mapping[str, Any], diff: Mapping[str, Any] | None) 
             return float(row["registrations"])
         if arg == "failed":
             outs = row["registration_outcomes"]
-            return float(sum(n for o, n in outs.items() if o in REG_FAILED))
+            return float(sum(n for o, n in outs.items() if o in REG_FAILED_OUTCOMES))
         return float(row["registration_outcomes"].get(arg, 0))
     if name == "status":
         return float(
@@ -311,9 +308,7 @@ __all__ = [
     "ACCOUNTING",
     "BASELINE",
     "DELAYS",
-    "FAILED_OUTCOMES",
     "RATIOS",
-    "REG_FAILED",
     "STATS",
     "Gate",
     "GateResult",

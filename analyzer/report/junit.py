@@ -50,13 +50,10 @@ from .. import __version__
 from ..analysis import Analysis
 from ..correlate import Call, Registration, Subscription
 from ..findings import Finding
-from ..select import FAILED_OUTCOMES
+from ..select import FAILED_OUTCOMES, REG_FAILED_OUTCOMES
 from ..sip import address_uri
 from .interface import RenderOptions
 from .text import inert
-
-REG_FAILED_OUTCOMES = frozenset({"auth_failed", "failed", "no_response"})
-"""Registration outcomes that fail their case (`incomplete` is skipped, the rest pass)."""
 
 _NAME_LIMIT = 200
 _MESSAGE_LIMIT = 500
